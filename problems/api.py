@@ -1,0 +1,69 @@
+"""The library calls behind the CLI: run solvers, collect Results.
+
+``check`` and ``build-report`` both go through :func:`run_problems`, so they
+print the same verdicts.
+"""
+from __future__ import annotations
+
+import platform
+import time
+from importlib import metadata
+from typing import Any, Optional
+
+from problems.answers import Answers
+from problems.errors import InputError
+from problems.model import Result, Verdict
+from problems.registry import Problem, resolve_params
+
+_PACKAGES = ("sympy", "numpy", "scipy", "cvxpy", "torch", "matplotlib", "Jinja2", "PyLaTeX")
+
+
+def versions() -> dict[str, str]:
+    out = {"python": platform.python_version()}
+    for name in _PACKAGES:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+def schema(problem: Problem) -> str:
+    if not problem.implemented:
+        return f"{problem.id} is not implemented yet ({problem.planned or 'planned'}); it takes no claims."
+    module = problem.load_module()
+    return getattr(module, "CLAIM_SCHEMA", f"{problem.id} documents no claim schema.")
+
+
+def run_problem(problem: Problem, claims: Optional[dict[str, Any]] = None,
+                overrides: Optional[dict[str, str]] = None) -> Result:
+    """Resolve parameters, run the solver, stamp provenance. Bad input raises InputError."""
+    if not problem.implemented:
+        result = Result(problem_id=problem.id, title=problem.title, status="not-implemented",
+                        summary=f"not implemented yet ({problem.planned})" if problem.planned else "not implemented yet")
+        if claims:
+            result.verdicts.append(Verdict(claim=f"claims for {problem.id}", passed=None,
+                                           evidence="cannot be checked: this problem is not implemented yet"))
+        return result
+    try:
+        params = resolve_params(problem, overrides)
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
+    solver = problem.load_solver()
+    start = time.perf_counter()
+    result = solver(params, claims)
+    result.problem_id, result.title = problem.id, problem.title
+    result.timings.setdefault("solve_s", round(time.perf_counter() - start, 4))
+    result.versions = result.versions or versions()
+    return result
+
+
+def run_problems(problems: list[Problem], answers: Optional[Answers] = None,
+                 overrides: Optional[dict[str, str]] = None, progress=None) -> list[Result]:
+    results = []
+    for problem in problems:
+        if progress:
+            progress(problem)
+        claims = answers.claims.get(problem.id) if answers else None
+        results.append(run_problem(problem, claims, overrides))
+    return results

@@ -1,0 +1,183 @@
+"""Render Results into the LaTeX report and compile it. The report never computes.
+
+Plain text is escaped by default (Jinja ``finalize``); only trusted LaTeX
+(statements from the registry, solver math) is wrapped in ``NoEscape``.
+Compilation runs latexmk in a temporary directory, without shell escape, with
+``openin_any=p``/``openout_any=p`` and a timeout; the PDF is moved into place
+atomically.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import Optional
+
+import jinja2
+
+from problems.model import Result
+from problems.registry import get, problem_sets
+from report import figures as figs
+from report.escape import NoEscape, escape_breakable, escape_text, paragraphs, trusted
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+LATEX_TIMEOUT_S = 240
+_DISPLAY_MAX = 110  # longer math is set inline so that it can break
+
+
+class ReportError(RuntimeError):
+    """LaTeX failed; the message carries the relevant log lines."""
+
+
+def _env() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATES)),
+        block_start_string="((*", block_end_string="*))",
+        variable_start_string="(((", variable_end_string=")))",
+        comment_start_string="((#", comment_end_string="#))",
+        finalize=lambda v: v if isinstance(v, NoEscape) else escape_breakable("" if v is None else v),
+        undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=True,
+        trim_blocks=True, lstrip_blocks=True)
+    return env
+
+
+def _cell(value, math: bool) -> str:
+    if math:
+        return f"${value}$"
+    return escape_breakable(value)
+
+
+def _table_ctx(t) -> dict:
+    n = len(t.columns)
+    spec = "".join("l" if i in t.math_columns else f">{{\\raggedright\\arraybackslash}}p{{{0.85 / n:.2f}\\textwidth}}" for i in range(n))
+    header = " & ".join(escape_text(c) for c in t.columns)
+    rows = [trusted(" & ".join(_cell(v, i in t.math_columns) for i, v in enumerate(row))) for row in t.rows]
+    return {"spec": trusted(spec), "caption": t.caption, "header": trusted(header), "rows": rows}
+
+
+def _data_text(data: dict) -> str:
+    if not data:
+        return ""
+    if "description" in data:
+        return str(data["description"])
+    return ", ".join(f"{k}: {v}" for k, v in data.items())
+
+
+def _result_ctx(r: Result, fig_dir: Path) -> dict:
+    try:
+        problem = get(r.problem_id)
+        statement, planned = trusted(problem.statement), problem.planned
+    except KeyError:
+        statement, planned = "", ""
+    steps = [{"text": s.text, "rule": s.rule, "gap": s.gap, "math": trusted(s.math),
+              "display": len(s.math) <= _DISPLAY_MAX and "pmatrix" not in s.math or "matrix" in s.math and len(s.math) < 400}
+             for s in r.steps]
+    figures = []
+    for f in r.figures:
+        pdf = figs.render(f, fig_dir)
+        caption = escape_text(f.caption) + (f" ${f.caption_math}$" if f.caption_math else "")
+        figures.append({"file": trusted(pdf.name), "caption": trusted(caption)})
+    return {
+        "problem_id": r.problem_id, "title": r.title, "status": r.status, "passed": r.passed,
+        "summary": r.summary, "error": r.error, "statement": statement, "planned": planned,
+        "data": r.data, "data_text": _data_text(r.data), "steps": steps,
+        "tables": [_table_ctx(t) for t in r.tables], "figures": figures, "checks": r.checks,
+        "verdicts": [{"claim": v.claim, "passed": v.passed, "evidence": v.evidence,
+                      "evidence_math": trusted(v.evidence_math)} for v in r.verdicts],
+    }
+
+
+def render_tex(results: list[Result], meta, fig_dir: Path, versions: dict, profile: str = "quick",
+               answers_path: str = "") -> str:
+    by_set: dict[str, list[Result]] = {}
+    for r in results:
+        by_set.setdefault(r.problem_id.split(".")[0], []).append(r)
+    groups = []
+    for s in problem_sets():
+        if s.name in by_set:
+            groups.append({"title": f"{s.name}: {s.title}", "source": s.source,
+                           "results": [_result_ctx(r, fig_dir) for r in by_set[s.name]]})
+    implemented = [r for r in results if r.status != "not-implemented"]
+    counts = {"total": len(results), "implemented": len(implemented),
+              "passed": sum(r.passed for r in implemented), "failed": sum(not r.passed for r in implemented)}
+    provenance = [{"id": r.problem_id, "random_state": "-" if r.random_state is None else r.random_state,
+                   "time": f"{r.timings.get('solve_s', 0):.2f}", "data": _data_text(r.data) or "none (symbolic)"}
+                  for r in implemented]
+    ctx = {
+        "meta": meta, "contributions": paragraphs(meta.contributions) if meta.contributions else [],
+        "groups": groups, "counts": counts, "versions": sorted(versions.items()), "profile": profile,
+        "provenance": provenance, "answers_path": os.path.basename(answers_path) if answers_path else "",
+        "built_at": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+    }
+    # contributions paragraphs are already escaped
+    ctx["contributions"] = [trusted(p) for p in ctx["contributions"]]
+    return _env().get_template("report.tex.j2").render(**ctx)
+
+
+def _log_excerpt(log: str, limit: int = 12) -> str:
+    lines = log.splitlines()
+    picked = []
+    for i, line in enumerate(lines):
+        if line.startswith("!") or "Fatal error" in line or line.startswith("l."):
+            picked.extend(lines[i:i + 2])
+    return "\n".join(picked[:limit]) or "\n".join(lines[-limit:])
+
+
+def compile_pdf(tex: str, workdir: Path, timeout: int = LATEX_TIMEOUT_S) -> Path:
+    """Compile ``workdir/report.tex`` with latexmk (no shell escape, restricted file access)."""
+    exe = shutil.which("latexmk")
+    if not exe:
+        raise ReportError("latexmk is not installed (run `make report`, which installs TeX Live from Debian)")
+    (workdir / "report.tex").write_text(tex, encoding="utf-8")
+    env = dict(os.environ, openin_any="p", openout_any="p", shell_escape="f", TEXMFOUTPUT=str(workdir))
+    cmd = [exe, "-pdf", "-interaction=nonstopmode", "-halt-on-error", "-file-line-error", "-no-shell-escape",
+           "-quiet", "report.tex"]
+    try:
+        proc = subprocess.run(cmd, cwd=workdir, env=env, capture_output=True, text=True, timeout=timeout,
+                              stdin=subprocess.DEVNULL)
+    except subprocess.TimeoutExpired:
+        raise ReportError(f"LaTeX did not finish within {timeout} s") from None
+    pdf = workdir / "report.pdf"
+    log_path = workdir / "report.log"
+    log = log_path.read_text(encoding="utf-8", errors="replace") if log_path.exists() else proc.stdout + proc.stderr
+    if proc.returncode != 0 or not pdf.exists() or pdf.stat().st_size == 0:
+        raise ReportError("LaTeX failed:\n" + _log_excerpt(log))
+    return pdf
+
+
+def _atomic_copy(src: Path, dest: Path) -> None:
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
+    os.close(fd)
+    try:
+        shutil.copyfile(src, tmp)
+        os.replace(tmp, dest)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def build_report(results: list[Result], meta, out: str | Path, versions: dict, profile: str = "quick",
+                 answers_path: str = "", tex_only: bool = False, keep_dir: Optional[Path] = None) -> Path:
+    """Render and compile; write the PDF atomically to ``out`` (figures beside it in ``figures/``)."""
+    out = Path(out)
+    with tempfile.TemporaryDirectory(prefix="dlcheck-tex-") as tmp:
+        work = Path(tmp)
+        tex = render_tex(results, meta, work, versions, profile, answers_path)
+        if tex_only:
+            target = out.with_suffix(".tex")
+            (work / "report.tex").write_text(tex, encoding="utf-8")
+            _atomic_copy(work / "report.tex", target)
+            return target
+        pdf = compile_pdf(tex, work)
+        _atomic_copy(pdf, out)
+        fig_out = out.parent / "figures"
+        for f in work.glob("*.p[dn][fg]"):
+            if f.name != "report.pdf":
+                _atomic_copy(f, fig_out / f.name)
+        _atomic_copy(work / "report.tex", out.with_suffix(".tex"))
+    return out
