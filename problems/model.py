@@ -142,6 +142,7 @@ class Result:
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["schema_version"] = SCHEMA_VERSION
+        d["id"] = self.problem_id  # the CLI's JSON names it `id`
         d["passed"] = self.passed
         return d
 
@@ -153,6 +154,7 @@ class Result:
         d = dict(d)
         d.pop("schema_version", None)
         d.pop("passed", None)
+        d.pop("id", None)
         known = {f.name for f in fields(cls)}
         unknown = set(d) - known
         if unknown:

@@ -427,7 +427,8 @@ def parse_claims(claims: dict, variables) -> dict:
     unknown = sorted(set(claims) - allowed)
     if unknown:
         raise InputError(f"{where}: unknown key(s) {', '.join(unknown)} (expected: {', '.join(sorted(allowed))})")
-    out: dict[str, Any] = {"points": [], "complete": claims.get("complete", True), "gradient": None,
+    out: dict[str, Any] = {"points": [], "has_points": "points" in claims,
+                           "complete": claims.get("complete", True), "gradient": None,
                            "tolerance": claims.get("tolerance", 0)}
     if not isinstance(out["complete"], bool):
         raise InputError(f"{where}.complete: expected true or false")
@@ -530,7 +531,7 @@ def check_claims(claims, f, variables, grad, H, cset: CriticalSet, classes: dict
             verdicts.append(Verdict(text, False, prefix + f"but it is a {cls.kind}, not a {kind}: {cls.reason}"
                                     + (f"; Hessian eigenvalues {cls.eigen_text}" if cls.eigen_text else "")
                                     + ("; " + "; ".join(cls.witnesses) if cls.witnesses else "")))
-    if claims["complete"] and (claims["points"] or "points" in claims):
+    if claims["complete"] and claims["has_points"]:
         text = f"these {len(claims['points'])} point(s) are all the critical points"
         if not cset.finite:
             fams = "; ".join(_family_text(fm, variables) for fm in cset.families) or "a positive-dimensional set"

@@ -1,0 +1,107 @@
+"""The CLI: exit codes 0 / 1 / 2, JSON shapes, one clear line on bad input."""
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run(*args, cwd=ROOT):
+    return subprocess.run([sys.executable, str(ROOT / "main.py"), *args], cwd=cwd, capture_output=True,
+                          text=True, timeout=300)
+
+
+def test_list_json_has_69_ids():
+    p = run("list", "--json")
+    assert p.returncode == 0
+    rows = json.loads(p.stdout)
+    assert len(rows) == 69 and len({r["id"] for r in rows}) == 69
+    assert {"id", "set", "title", "kind", "status"} <= set(rows[0])
+    assert {r["status"] for r in rows} <= {"implemented", "not-implemented"}
+    assert [r for r in rows if r["id"] == "hertie.1.1"][0]["status"] == "implemented"
+
+
+def test_list_text_says_not_implemented():
+    p = run("list")
+    assert p.returncode == 0 and "not implemented yet" in p.stdout and "hertie.1.1" in p.stdout
+
+
+def test_check_sheet_instance_passes():
+    p = run("check", "hertie.1.1")
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert "(2, 2) minimum" in p.stdout
+
+
+def test_check_json_shape_and_wrong_claims_exit_1():
+    p = run("check", "hertie.1.1", "--answers", "examples/wrong_answers.toml", "--json")
+    assert p.returncode == 1
+    data = json.loads(p.stdout)
+    (prob,) = data["problems"]
+    assert prob["id"] == "hertie.1.1" and prob["passed"] is False
+    assert all({"name", "passed", "detail"} <= set(c) for c in prob["checks"])
+    assert all({"claim", "passed", "evidence"} <= set(v) for v in prob["verdicts"])
+    evidence = " ".join(v["evidence"] for v in prob["verdicts"])
+    assert "gradient at (1, 1) is (-3, -3)" in evidence
+    assert "missing critical point(s): (0, 6) (saddle), (6, 0) (saddle)" in evidence
+
+
+def test_check_example_answers_pass():
+    p = run("check", "hertie", "--answers", "examples/answers.toml")
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert "REJECTED" not in p.stdout
+
+
+def test_param_any_function(tmp_path):
+    p = run("check", "hertie.1.1", "--param", "f=x**4 - 2*x**2 + y**2")
+    assert p.returncode == 0 and "(-1, 0) minimum, (0, 0) saddle, (1, 0) minimum" in p.stdout
+    answers = tmp_path / "a.toml"
+    answers.write_text('["hertie.1.1"]\npoints = [ { at = "(1, 0)", kind = "minimum" }, { at = "(0, 1)", kind = "saddle" } ]\n')
+    p = run("check", "hertie.1.1", "--param", "f=x**4 - 2*x**2 + y**2", "--answers", str(answers))
+    assert p.returncode == 1
+    assert "gradient at (0, 1) is (0, 2)" in p.stdout and "(-1, 0) (minimum), (0, 0) (saddle)" in p.stdout
+
+
+def test_schema():
+    p = run("check", "hertie.1.1", "--schema")
+    assert p.returncode == 0 and "points" in p.stdout and "kind" in p.stdout
+
+
+@pytest.mark.parametrize("args, message", [
+    (("check", "hertie.9"), "unknown problem id 'hertie.9'"),
+    (("check", "hertie.1.1", "--param", "g=1"), "unknown parameter 'g' for hertie.1.1"),
+    (("check", "hertie.1.1", "--param", "f"), "expected KEY=VALUE"),
+    (("check", "hertie.1.1", "--param", "f=__import__('os')"), "parameter f: name '__import__' is not allowed"),
+    (("check", "hertie.1.1", "--answers", "missing.toml"), "missing.toml: answers file not found"),
+    (("check", "hertie.1.1", "--answers", "examples"), "is a directory"),
+])
+def test_bad_input_one_line_exit_2(args, message):
+    p = run(*args)
+    assert p.returncode == 2, p.stdout + p.stderr
+    assert message in p.stderr
+    assert len(p.stderr.strip().splitlines()) == 1, p.stderr
+
+
+def test_bad_answers_files_exit_2(tmp_path):
+    cases = {
+        "broken.toml": ('["hertie.1.1"\npoints = 1\n', "invalid TOML"),
+        "unknown.toml": ('["hertie.9.9"]\npoints = []\n', "unknown problem id 'hertie.9.9'"),
+        "type.toml": ('[report]\nauthors = "me"\n', "[report].authors: expected list"),
+        "claim.toml": ('["hertie.1.1"]\npoints = [ { at = "(1, 2)", kind = "bowl" } ]\n', 'points[0].kind'),
+    }
+    for name, (text, message) in cases.items():
+        f = tmp_path / name
+        f.write_text(text)
+        p = run("check", "hertie.1.1", "--answers", str(f))
+        assert p.returncode == 2 and message in p.stderr and name in p.stderr or "hertie.1.1" in p.stderr, (name, p.stderr)
+    binary = tmp_path / "b.toml"
+    binary.write_bytes(b"\x00\x01\x02")
+    p = run("check", "hertie.1.1", "--answers", str(binary))
+    assert p.returncode == 2 and "binary" in p.stderr
+
+
+def test_usage_error_exit_2():
+    assert run("check").returncode == 2
+    assert run("frobnicate").returncode == 2

@@ -1,0 +1,44 @@
+import json
+
+import pytest
+
+from problems.model import Check, Figure, Result, Series, Step, Table, Verdict
+
+
+def full_result() -> Result:
+    return Result(
+        problem_id="hertie.1.1", title="Critical points", summary="s",
+        steps=[Step("text", r"\nabla f = 0", "rule", gap=True)],
+        checks=[Check("c", "exact", True, "d")],
+        verdicts=[Verdict("(1, 1): minimum", False, "gradient (-3, -3)", r"\neq 0"), Verdict("x", None)],
+        tables=[Table("cap", ["a", "b"], [["1", 2.5]], math_columns=[0])],
+        figures=[Figure("fig", "cap", series=[Series("train", [0, 1], [1.0, 0.5])], vlines=[{"x": 1}])],
+        params={"f": "x**2"}, random_state=7, data={"description": "synthetic"},
+        versions={"sympy": "1"}, timings={"solve_s": 0.1})
+
+
+def test_round_trip_through_json():
+    r = full_result()
+    again = Result.from_json(json.dumps(json.loads(r.to_json())))
+    assert again == r
+    assert again.to_dict() == r.to_dict()
+
+
+def test_passed_logic():
+    r = full_result()
+    assert not r.passed  # a rejected claim
+    r.verdicts = [Verdict("x", True)]
+    assert r.passed
+    r.verdicts = [Verdict("x", None)]
+    assert not r.passed  # undecided never counts as a pass
+    r.verdicts, r.checks = [], [Check("c", "m", False)]
+    assert not r.passed
+    assert Result("a", status="not-implemented").passed
+    assert not Result("a", status="not-implemented", verdicts=[Verdict("x", None)]).passed
+
+
+def test_unknown_fields_are_refused():
+    d = full_result().to_dict()
+    d["surprise"] = 1
+    with pytest.raises(ValueError, match="surprise"):
+        Result.from_dict(d)

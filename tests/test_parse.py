@@ -1,0 +1,99 @@
+"""The claim parser builds SymPy objects from a whitelist and refuses everything else."""
+import pytest
+import sympy as sp
+from hypothesis import given, settings, strategies as st
+
+from theory.parse import ExprError, parse_expr, parse_number
+
+CANARY = []
+
+
+@pytest.mark.parametrize("text, why", [
+    ("__import__('os')", "not allowed"),
+    ("__import__('os').system('touch /tmp/pwned')", "only named functions"),
+    ("x.__class__", "attribute access"),
+    ("().__class__.__bases__[0].__subclasses__()", "only named functions"),
+    ("().__class__.__bases__", "attribute access"),
+    ("(lambda: 1)()", "only named functions"),
+    ("lambda: 1", "lambda"),
+    ("exp[0]", "subscripting"),
+    ("abs[0]", "subscripting"),
+    ("print(1)", "function 'print' is not allowed"),
+    ("open('/etc/passwd')", "function 'open' is not allowed"),
+    ("9**9**9", "exceeds the limit"),
+    ("((2**200)**200)**200", "too large"),
+    ("10**100000", "exceeds the limit"),
+    ("1" * 100, "longer than"),
+    ("[x for x in (1, 2)]", "comprehension"),
+    ("f'{x}'", "f-string"),
+    ("'text'", "literal str"),
+    ("x if y else z", "conditional"),
+    ("x @ y", "@"),
+    ("x ^ 2", "use \\*\\* for powers"),
+    ("exp(x=1)", "keyword"),
+    ("1/0", "division by zero"),
+    ("exp(" * 100 + "x" + ")" * 100, "nested"),
+    ("-" * 500 + "x", "nested"),
+    ("x +", "syntax error"),
+    ("", "empty"),
+])
+def test_refuses_hostile_or_malformed_input(text, why):
+    with pytest.raises(ExprError, match=why):
+        parse_expr(text)
+
+
+def test_accepts_math_with_exact_numbers():
+    x, y = sp.symbols("x y", real=True)
+    assert parse_expr("x**2*y + 3/2", [x, y]) == x**2 * y + sp.Rational(3, 2)
+    assert parse_expr("1.5") == sp.Rational(3, 2)
+    assert parse_expr("0.1") == sp.Rational(1, 10)
+    assert parse_expr("1e-3") == sp.Rational(1, 1000)
+    assert parse_expr("(1, 2.5)") == (1, sp.Rational(5, 2))
+    assert parse_expr("sigmoid(x)", [x]) == 1 / (1 + sp.exp(-x))
+    assert parse_expr("relu(x)", [x]) == sp.Max(0, x)
+    assert parse_expr("sqrt(2)") == sp.sqrt(2)
+
+
+def test_unknown_names_can_be_refused():
+    x = sp.Symbol("x", real=True)
+    with pytest.raises(ExprError, match="unknown name 'z'"):
+        parse_expr("x + z", [x], allow_new_symbols=False)
+
+
+def test_parse_number():
+    assert parse_number(2) == 2
+    assert parse_number(1.5) == sp.Rational(3, 2)
+    assert parse_number("sqrt(2)/2") == sp.sqrt(2) / 2
+    with pytest.raises(ExprError):
+        parse_number("x")
+    with pytest.raises(ExprError):
+        parse_number(True)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=60))
+def test_arbitrary_text_parses_or_fails_cleanly(text):
+    try:
+        parse_expr(text)
+    except ExprError:
+        pass
+
+
+_FRAGMENTS = ["dlcheck_canary()", "__builtins__", ".", "(", ")", "[0]", "x", "**", "9", "lambda:", ",",
+              "exp", "__import__('builtins').dlcheck_canary()", "getattr", "+", "'s'", "eval"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(_FRAGMENTS), max_size=12))
+def test_grammar_shaped_input_never_executes(monkeypatch_free_parts):
+    import builtins
+
+    builtins.dlcheck_canary = lambda: CANARY.append(1)
+    try:
+        try:
+            parse_expr("".join(monkeypatch_free_parts))
+        except ExprError:
+            pass
+    finally:
+        del builtins.dlcheck_canary
+    assert not CANARY, "parsing executed code"
