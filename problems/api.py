@@ -14,6 +14,9 @@ from problems.answers import Answers
 from problems.errors import InputError
 from problems.model import Result, Verdict
 from problems.registry import Problem, resolve_params
+from theory.parse import Timeout, time_limit
+
+SOLVER_TIME_LIMIT_S = 120.0
 
 _PACKAGES = ("sympy", "numpy", "scipy", "cvxpy", "torch", "matplotlib", "Jinja2", "PyLaTeX")
 
@@ -51,7 +54,12 @@ def run_problem(problem: Problem, claims: Optional[dict[str, Any]] = None,
         raise InputError(str(exc)) from None
     solver = problem.load_solver()
     start = time.perf_counter()
-    result = solver(params, claims)
+    try:
+        with time_limit(SOLVER_TIME_LIMIT_S, f"{problem.id}"):
+            result = solver(params, claims)
+    except Timeout as exc:
+        result = Result(problem_id=problem.id, title=problem.title, status="error",
+                        error=f"{exc} (simplify the input or raise the limit)")
     result.problem_id, result.title = problem.id, problem.title
     result.timings.setdefault("solve_s", round(time.perf_counter() - start, 4))
     result.versions = result.versions or versions()

@@ -97,3 +97,28 @@ def test_grammar_shaped_input_never_executes(monkeypatch_free_parts):
     finally:
         del builtins.dlcheck_canary
     assert not CANARY, "parsing executed code"
+
+
+def test_time_limits_nest_and_fire():
+    import time
+
+    from theory.parse import Timeout, time_limit
+
+    with pytest.raises(Timeout, match="inner"):
+        with time_limit(3, "outer"):
+            with time_limit(0.2, "inner"):
+                time.sleep(1)
+    with pytest.raises(Timeout):  # an inner limit cannot extend an outer one
+        with time_limit(0.3, "outer"):
+            with time_limit(5, "inner"):
+                time.sleep(1)
+            time.sleep(1)
+
+
+def test_runaway_solve_becomes_an_error_result(monkeypatch):
+    from problems import api
+    from problems.registry import get
+
+    monkeypatch.setattr(api, "SOLVER_TIME_LIMIT_S", 0.05)
+    r = api.run_problem(get("hertie.1.1"), overrides={"f": "x**9*y**7*z**5 + x**8 + y**8 + z**8 - x*y*z + w**9*x**2 - w**7*y"})
+    assert r.status == "error" and "did not finish" in r.error and not r.passed

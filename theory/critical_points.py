@@ -22,7 +22,7 @@ import sympy as sp
 from problems.errors import InputError
 from problems.model import Check, Figure, Result, Step, Table, Verdict
 from theory import algebra
-from theory.parse import ExprError, parse_expr, parse_number, time_limit
+from theory.parse import ExprError, Timeout, parse_expr, parse_number, time_limit
 
 KINDS = ("minimum", "maximum", "saddle", "undetermined")
 _KIND_WORDS = {
@@ -588,9 +588,9 @@ def solve(params: dict[str, Any], claims: Optional[dict] = None) -> Result:
     try:
         with time_limit(SOLVE_TIME_LIMIT_S, "solving grad f = 0"):
             cset = find_critical_set(f, variables)
-    except NotImplementedError as exc:
+    except (NotImplementedError, Timeout) as exc:
         result.status = "error"
-        result.error = f"SymPy cannot solve the gradient system: {exc}"
+        result.error = f"the gradient system could not be solved: {exc}"
         return result
     result.steps.append(Step(text="The function:", math="f" + _pt_latex(variables) + " = " + sp.latex(f)))
     result.steps.append(Step(text="Its gradient (factored):", rule="partial derivatives",

@@ -23,6 +23,7 @@ import ast
 import re
 import signal
 import threading
+import time
 from contextlib import contextmanager
 from typing import Callable, Iterable, Optional
 
@@ -110,14 +111,18 @@ def time_limit(seconds: float, what: str = "operation"):
         raise Timeout(f"{what} did not finish within {seconds:g} s")
 
     old = signal.signal(signal.SIGALRM, _raise)
-    previous = signal.setitimer(signal.ITIMER_REAL, seconds)
+    previous = signal.setitimer(signal.ITIMER_REAL, 0)[0]  # an enclosing limit's remaining time
+    if previous > 0:
+        seconds = min(seconds, previous)
+    start = time.monotonic()
+    signal.setitimer(signal.ITIMER_REAL, seconds)
     try:
         yield
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, old)
-        if previous[0] > 0:  # restore an outer timer, approximately
-            signal.setitimer(signal.ITIMER_REAL, previous[0])
+        if previous > 0:  # re-arm the enclosing limit with what is left of it
+            signal.setitimer(signal.ITIMER_REAL, max(previous - (time.monotonic() - start), 1e-3))
 
 
 def _where(node: ast.AST) -> str:
