@@ -1,0 +1,104 @@
+"""ist21.q1.1-q1.4: derivations, oracle checks, and claims that can fail."""
+import pytest
+
+from problems import api, registry
+from problems.errors import InputError
+from theory.logistic import solve_q1_1, solve_q1_2, solve_q1_3, solve_q1_4
+
+
+def _assert_rejected_with_point(v):
+    assert v.passed is False
+    assert "differs at (" in v.evidence and "claimed = " in v.evidence and "derived = " in v.evidence
+
+
+@pytest.mark.parametrize("claim", ["sigmoid(z)*(1 - sigmoid(z))", "exp(-z)/(1 + exp(-z))**2",
+                                   "1/(4*cosh(z/2)**2)"])
+def test_q1_1_right_claims(claim):
+    r = solve_q1_1({}, {"derivative": claim})
+    assert r.checks_passed and r.passed, [c for c in r.checks if not c.passed]
+    assert [v.passed for v in r.verdicts] == [True]
+
+
+def test_q1_1_wrong_claim():
+    r = solve_q1_1({}, {"derivative": "sigmoid(z)**2"})
+    assert r.checks_passed and not r.passed
+    _assert_rejected_with_point(r.verdicts[0])
+    assert r.verdicts[0].evidence_math
+
+
+def test_q1_1_bad_claims_name_the_key():
+    with pytest.raises(InputError, match=r'\["ist21.q1.1"\].derivative'):
+        solve_q1_1({}, {"derivative": "sigmoid(x)"})
+    with pytest.raises(InputError, match="unknown key"):
+        solve_q1_1({}, {"derivativ": "z"})
+
+
+RIGHT_Q12 = {"first_derivative_pos": "sigmoid(z) - 1", "second_derivative_pos": "sigmoid(z)*(1 - sigmoid(z))",
+             "first_derivative_neg": "sigmoid(z)", "second_derivative_neg": "sigmoid(z)*(1 - sigmoid(z))",
+             "convex": True}
+RIGHT_Q12_OTHER = {"first_derivative_pos": "-1/(1 + exp(z))", "second_derivative_pos": "exp(z)/(1 + exp(z))**2",
+                   "first_derivative_neg": "exp(z)/(1 + exp(z))", "second_derivative_neg": "exp(-z)/(1 + exp(-z))**2",
+                   "convex": True}
+
+
+@pytest.mark.parametrize("claims", [RIGHT_Q12, RIGHT_Q12_OTHER])
+def test_q1_2_right_claims(claims):
+    r = solve_q1_2({}, claims)
+    assert r.checks_passed, [c for c in r.checks if not c.passed]
+    assert [v.passed for v in r.verdicts] == [True] * 5 and r.passed
+
+
+def test_q1_2_wrong_claims():
+    r = solve_q1_2({}, {"first_derivative_pos": "1 - sigmoid(z)", "convex": False})
+    _assert_rejected_with_point(r.verdicts[0])
+    assert r.verdicts[1].passed is False and not r.passed
+    with pytest.raises(InputError, match=r"\.convex"):
+        solve_q1_2({}, {"convex": "yes"})
+
+
+@pytest.mark.parametrize("claim", ["p_i*(delta(i, j) - p_j)", "delta(i, j)*p_i - p_j*p_i"])
+def test_q1_3_right_claims(claim):
+    r = solve_q1_3({"K": 3}, {"jacobian_entry": claim})
+    assert r.checks_passed, [c for c in r.checks if not c.passed]
+    assert [v.passed for v in r.verdicts] == [True] and r.passed
+    assert sum("(symbolic)" in c.name for c in r.checks) == 4  # K = 2..5 proved
+
+
+def test_q1_3_wrong_claim():
+    r = solve_q1_3({"K": 2}, {"jacobian_entry": "p_i*(1 - p_j)"})
+    v = r.verdicts[0]
+    _assert_rejected_with_point(v)
+    assert "entry i = 1, j = 2" in v.evidence
+    with pytest.raises(InputError, match="jacobian_entry"):
+        solve_q1_3({"K": 2}, {"jacobian_entry": "q_i"})
+
+
+DEN = "(exp(z1) + exp(z2) + exp(z3))"
+
+
+@pytest.mark.parametrize("grad", [
+    [f"exp(z1)/{DEN} - 1", f"exp(z2)/{DEN}", f"exp(z3)/{DEN}"],
+    [f"-(exp(z2) + exp(z3))/{DEN}", f"1/(1 + exp(z1 - z2) + exp(z3 - z2))", f"exp(z3)/{DEN}"],
+])
+def test_q1_4_right_claims(grad):
+    r = solve_q1_4({"K": 3, "j": 1}, {"gradient": grad, "convex": True})
+    assert r.checks_passed, [c for c in r.checks if not c.passed]
+    assert [v.passed for v in r.verdicts] == [True, True] and r.passed
+
+
+def test_q1_4_wrong_claim_and_other_class():
+    r = solve_q1_4({"K": 3, "j": 2}, {"gradient": [f"exp(z1)/{DEN} - 1", f"exp(z2)/{DEN}", f"exp(z3)/{DEN}"]})
+    v = r.verdicts[0]
+    _assert_rejected_with_point(v)
+    assert v.evidence.startswith("component 1")
+    with pytest.raises(InputError, match=r"gradient: expected a list of 3"):
+        solve_q1_4({}, {"gradient": ["z1"]})
+    with pytest.raises(InputError, match="parameter j"):
+        solve_q1_4({"K": 2, "j": 3})
+
+
+def test_registry_runs_all_four():
+    for pid in ("ist21.q1.1", "ist21.q1.2", "ist21.q1.3", "ist21.q1.4"):
+        r = api.run_problem(registry.get(pid))
+        assert r.passed, (pid, [c for c in r.checks if not c.passed])
+        assert r.steps and all(not s.gap for s in r.steps)
