@@ -108,13 +108,13 @@ def render_tex(results: list[Result], meta, fig_dir: Path, versions: dict, profi
                    "time": f"{r.timings.get('solve_s', 0):.2f}", "data": _data_text(r.data) or "none (symbolic)"}
                   for r in implemented]
     ctx = {
-        "meta": meta, "contributions": paragraphs(meta.contributions) if meta.contributions else [],
+        "meta": meta,
+        # paragraphs() escapes each paragraph, so the result is trusted LaTeX
+        "contributions": [trusted(p) for p in paragraphs(meta.contributions or "")],
         "groups": groups, "counts": counts, "versions": sorted(versions.items()), "profile": profile,
         "provenance": provenance, "answers_path": os.path.basename(answers_path) if answers_path else "",
         "built_at": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
     }
-    # contributions paragraphs are already escaped
-    ctx["contributions"] = [trusted(p) for p in ctx["contributions"]]
     return _env().get_template("report.tex.j2").render(**ctx)
 
 

@@ -201,15 +201,9 @@ def _eigen_latex(H: sp.Matrix) -> str:
 def _lowest_term(g, t, order=10):
     """(k, c): the lowest-order nonzero term c t^k of g around t = 0, or (None, None)."""
     g = sp.expand(g)
-    if g.is_polynomial(t):
-        poly = sp.Poly(g, t)
-        for (k,), c in sorted(poly.terms()):
-            if not algebra.is_zero(c):
-                return k, c
-        return None, None
-    ser = sp.series(g, t, 0, order + 1).removeO()
-    poly = sp.Poly(sp.expand(ser), t)
-    for (k,), c in sorted(poly.terms()):
+    if not g.is_polynomial(t):
+        g = sp.expand(sp.series(g, t, 0, order + 1).removeO())
+    for (k,), c in sorted(sp.Poly(g, t).terms()):
         if not algebra.is_zero(c):
             return k, c
     return None, None
@@ -225,7 +219,7 @@ def _directions(H, n, rng):
     return [d for d in dirs if any(x != 0 for x in d)]
 
 
-def _arc_tests(f, variables, p, H, polynomial, rng):
+def _arc_tests(f, variables, p, H, rng):
     """Signs of f(p + t v + t^2 w) - f(p) for small t along lines and parabolic arcs.
 
     Returns (signs_found, witnesses). An odd lowest order gives both signs on one arc.
@@ -287,7 +281,7 @@ def classify(f, variables, p, H_p: sp.Matrix, polynomial: bool, seed: int = 0) -
             return Classification("minimum", "the Hessian is positive definite (strict local minimum)", eig)
         return Classification("maximum", "the Hessian is negative definite (strict local maximum)", eig)
     rng = random.Random(seed)
-    found = _arc_tests(f, variables, p, H_p, polynomial, rng)
+    found = _arc_tests(f, variables, p, H_p, rng)
     if 1 in found and -1 in found:
         wit = [found[1]] if found[1] == found[-1] else [found[1], found[-1]]
         return Classification("saddle", "the Hessian is degenerate; f - f(p) takes both signs arbitrarily near p",
@@ -495,18 +489,18 @@ def check_claims(claims, f, variables, grad, H, cset: CriticalSet, classes: dict
         g_q = [sp.simplify(g.subs(subs)) for g in grad]
         idx = next((i for i, p in enumerate(cset.points) if _same_point(q, p)), None)
         approx_note = ""
-        if idx is None and tol > 0 and cset.points:
+        j = dist = None  # the nearest derived point, when q is not one of them
+        if idx is None and cset.points:
             dists = [_distance(q, p) for p in cset.points]
             j = int(np.argmin(dists))
-            if dists[j] <= tol:
-                idx, approx_note = j, f"accepted as an approximation of {_pt(cset.points[j])} (distance {dists[j]:.2g} <= tolerance {tol:g}); "
+            dist = dists[j]
+        if idx is None and tol > 0 and j is not None and dist <= tol:
+            idx, approx_note = j, f"accepted as an approximation of {_pt(cset.points[j])} (distance {dist:.2g} <= tolerance {tol:g}); "
         if idx is None and not all(algebra.is_zero(g) for g in g_q):
             nearest = ""
-            if cset.points:
-                dists = [_distance(q, p) for p in cset.points]
-                j = int(np.argmin(dists))
-                nearest = f"; the nearest critical point is {_pt(cset.points[j])} at distance {dists[j]:.3g}"
-                if dists[j] < 1e-2:
+            if j is not None:
+                nearest = f"; the nearest critical point is {_pt(cset.points[j])} at distance {dist:.3g}"
+                if dist < 1e-2:
                     nearest += " (set tolerance to accept approximations)"
             verdicts.append(Verdict(
                 text, False, f"not a critical point: the gradient at {_pt(q)} is {_pt(g_q)}, not zero{nearest}",
