@@ -5,6 +5,7 @@ Exit codes: 0 every check and claim holds; 1 one fails (or cannot be decided);
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 
@@ -90,13 +91,71 @@ def _print_result(r) -> None:
             click.echo(f"      {v.evidence}")
 
 
+def _run_options(default_profile: str):
+    """Options shared by every command that may train: profile, data and cache folders, workers."""
+    def wrap(f):
+        f = click.option("--profile", type=click.Choice(["smoke", "quick", "full"]), default=default_profile,
+                         show_default=True, help="Experiment budget: smoke (seconds), quick (the report's "
+                         "default), full (exactly the sheet).")(f)
+        f = click.option("--data-dir", type=click.Path(file_okay=False),
+                         help="Folder with the datasets in their published formats [default: $DLCHECK_DATA or ./data].")(f)
+        f = click.option("--cache-dir", type=click.Path(file_okay=False),
+                         help="Folder of the experiment cache [default: $DLCHECK_CACHE or ./.cache/dlcheck/runs].")(f)
+        f = click.option("--workers", type=click.IntRange(1, 64), default=None,
+                         help="Processes that train at once [default: the cores].")(f)
+        f = click.option("--force", is_flag=True, help="Retrain even when a run is cached.")(f)
+        return f
+    return wrap
+
+
+@contextlib.contextmanager
+def _run_context(profile, data_dir, cache_dir, workers, force, progress=True):
+    """The run context of one command: one process pool for all its experiments."""
+    from problems.context import RunContext, using
+
+    executor = None
+    try:
+        if workers != 1:
+            from numerics.runner import local_executor
+
+            executor = _LazyExecutor(lambda: local_executor(workers))
+        with using(RunContext(profile=profile, data_dir=data_dir, cache_dir=cache_dir, progress=progress,
+                              executor=executor, force=force)):
+            yield
+    finally:
+        if executor is not None:
+            executor.shutdown()
+
+
+class _LazyExecutor:
+    """Start the process pool only when an experiment first needs it (theory-only runs never pay)."""
+
+    def __init__(self, make):
+        self._make, self._pool = make, None
+
+    def submit(self, *args, **kwargs):
+        if self._pool is None:
+            self._pool = self._make()
+        return self._pool.submit(*args, **kwargs)
+
+    def shutdown(self, wait=True):
+        if self._pool is not None:
+            self._pool.shutdown(wait=wait)
+
+
+def _solving(p) -> None:
+    if p.implemented:
+        click.echo(f"  solving {p.id} ...", err=True)
+
+
 @cli.command("check")
 @click.argument("targets", nargs=-1, required=True)
 @click.option("--answers", "answers_path", type=click.Path(), help="TOML file with your claimed answers.")
 @click.option("--param", "params", multiple=True, metavar="KEY=VALUE", help="Override a problem parameter.")
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
 @click.option("--schema", is_flag=True, help="Print the claim schema of each problem and exit.")
-def check_cmd(targets, answers_path, params, as_json, schema):
+@_run_options("quick")
+def check_cmd(targets, answers_path, params, as_json, schema, profile, data_dir, cache_dir, workers, force):
     """Derive and verify problems (ids, set names or id prefixes) and check claims."""
     from problems import api
     from problems.answers import load_answers
@@ -108,7 +167,8 @@ def check_cmd(targets, answers_path, params, as_json, schema):
         return
     answers = load_answers(answers_path) if answers_path else None
     overrides = _overrides(params)
-    results = api.run_problems(problems, answers, overrides)
+    with _run_context(profile, data_dir, cache_dir, workers, force, progress=not as_json):
+        results = api.run_problems(problems, answers, overrides)
     ok = all(r.passed for r in results)
     if as_json:
         click.echo(json.dumps({"passed": ok, "problems": [r.to_dict() for r in results]}, indent=1))
@@ -120,14 +180,57 @@ def check_cmd(targets, answers_path, params, as_json, schema):
     sys.exit(0 if ok else 1)
 
 
+@cli.command("run")
+@click.argument("targets", nargs=-1, required=True)
+@click.option("--param", "params", multiple=True, metavar="KEY=VALUE", help="Override a problem parameter.")
+@_run_options("quick")
+def run_cmd(targets, params, profile, data_dir, cache_dir, workers, force):
+    """Run experiments (cached) and print what ran and the results."""
+    from problems import api
+
+    problems = [p for p in _select(targets) if p.kind == "experiment"]
+    if not problems:
+        raise InputError(f"{' '.join(targets)}: no experiment among these problems (see `list`)")
+    with _run_context(profile, data_dir, cache_dir, workers, force):
+        results = api.run_problems(problems, None, _overrides(params), progress=_solving)
+    for r in results:
+        _print_result(r)
+    sys.exit(0 if all(r.passed for r in results) else 1)
+
+
+@cli.command("figures")
+@click.argument("targets", nargs=-1)
+@click.option("--out", "out_dir", default="build/figures", show_default=True, type=click.Path(file_okay=False),
+              help="Folder for the figures (PDF and PNG).")
+@_run_options("quick")
+def figures_cmd(targets, out_dir, profile, data_dir, cache_dir, workers, force):
+    """Draw the figures of problems (default: all) from the cache, running only what is missing."""
+    from pathlib import Path
+
+    from problems import api
+    from report.figures import render
+
+    problems = [p for p in _select(targets or ()) if p.implemented]
+    with _run_context(profile, data_dir, cache_dir, workers, force):
+        results = api.run_problems(problems, None, progress=_solving)
+    n = 0
+    for r in results:
+        for f in r.figures:
+            path = render(f, Path(out_dir), r.problem_id)
+            click.echo(f"{path}  ({r.problem_id})")
+            n += 1
+        if r.status == "error":
+            click.echo(f"{r.problem_id}: error: {r.error}", err=True)
+    click.echo(f"{n} figures in {out_dir}")
+
+
 @cli.command("build-report")
-@click.option("--set", "sets", multiple=True, help="Only this problem set (repeatable).")
+@click.option("--set", "sets", multiple=True, help="Only this problem set or problem (repeatable).")
 @click.option("--answers", "answers_path", type=click.Path(), help="TOML file with your answers and [report] table.")
 @click.option("--out", default="build/report.pdf", show_default=True, type=click.Path(), help="Where to write the PDF.")
-@click.option("--profile", type=click.Choice(["smoke", "quick", "full"]), default="quick", show_default=True,
-              help="Experiment budget (used by experiments once they are implemented).")
 @click.option("--tex-only", is_flag=True, help="Write the .tex beside the PDF path and do not compile.")
-def build_report_cmd(sets, answers_path, out, profile, tex_only):
+@_run_options("quick")
+def build_report_cmd(sets, answers_path, out, tex_only, profile, data_dir, cache_dir, workers, force):
     """Run every selected problem and render the LaTeX/PDF report."""
     from problems import api
     from problems.answers import Answers, load_answers
@@ -135,8 +238,8 @@ def build_report_cmd(sets, answers_path, out, profile, tex_only):
 
     problems = _select(sets)
     answers = load_answers(answers_path) if answers_path else Answers()
-    results = api.run_problems(problems, answers,
-                               progress=lambda p: click.echo(f"  solving {p.id} ...", err=True) if p.implemented else None)
+    with _run_context(profile, data_dir, cache_dir, workers, force):
+        results = api.run_problems(problems, answers, progress=_solving)
     path = build_report(results, answers.report, out, versions=api.versions(), profile=profile,
                         answers_path=answers.path, tex_only=tex_only)
     n_fail = sum(not r.passed for r in results)

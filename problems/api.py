@@ -11,6 +11,7 @@ from importlib import metadata
 from typing import Any, Optional
 
 from problems.answers import Answers
+from problems.context import solving
 from problems.errors import InputError
 from problems.model import Result, Verdict
 from problems.registry import Problem, resolve_params
@@ -34,8 +35,9 @@ def versions() -> dict[str, str]:
 def schema(problem: Problem) -> str:
     if not problem.implemented:
         return f"{problem.id} is not implemented yet ({problem.planned or 'planned'}); it takes no claims."
-    module = problem.load_module()
-    return getattr(module, "CLAIM_SCHEMA", f"{problem.id} documents no claim schema.")
+    solver = problem.load_solver()
+    text = getattr(solver, "CLAIM_SCHEMA", None) or getattr(problem.load_module(), "CLAIM_SCHEMA", None)
+    return text or f"{problem.id} documents no claim schema."
 
 
 def run_problem(problem: Problem, claims: Optional[dict[str, Any]] = None,
@@ -55,8 +57,12 @@ def run_problem(problem: Problem, claims: Optional[dict[str, Any]] = None,
     solver = problem.load_solver()
     start = time.perf_counter()
     try:
-        with time_limit(SOLVER_TIME_LIMIT_S, f"{problem.id}"):
-            result = solver(params, claims)
+        with solving(problem.id):
+            if problem.kind == "experiment":  # training has its own budget (the profile) and resumes
+                result = solver(params, claims)
+            else:
+                with time_limit(SOLVER_TIME_LIMIT_S, f"{problem.id}"):
+                    result = solver(params, claims)
     except Timeout as exc:
         result = Result(problem_id=problem.id, title=problem.title, status="error",
                         error=f"{exc} (simplify the input or raise the limit)")

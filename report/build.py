@@ -78,7 +78,7 @@ def _result_ctx(r: Result, fig_dir: Path) -> dict:
              for s in r.steps]
     figures = []
     for f in r.figures:
-        pdf = figs.render(f, fig_dir)
+        pdf = figs.render(f, fig_dir, r.problem_id)
         caption = escape_text(f.caption) + (f" ${f.caption_math}$" if f.caption_math else "")
         figures.append({"file": trusted(pdf.name), "caption": trusted(caption)})
     return {

@@ -5,6 +5,7 @@ Figures are functions of (Axes, data): :func:`plot_line` and :func:`plot_contour
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from pathlib import Path
 
@@ -59,16 +60,26 @@ def plot_contour(ax, fig: Figure) -> None:
 _DRAW = {"line": plot_line, "contour": plot_contour}
 
 
-def render(fig: Figure, out_dir: Path) -> Path:
-    """Draw ``fig`` into ``out_dir/<name>.pdf`` (and ``.png``) atomically; return the PDF path."""
+def stem(problem_id: str, name: str) -> str:
+    """The file name (no suffix) of a problem's figure: safe for TeX and every file system.
+
+    >>> stem("ist23.q1.1a", "Accuracy curves")
+    'ist23-q1-1a-accuracy-curves'
+    """
+    return re.sub(r"[^a-z0-9]+", "-", f"{problem_id}-{name}".lower()).strip("-")
+
+
+def render(fig: Figure, out_dir: Path, problem_id: str = "") -> Path:
+    """Draw ``fig`` into ``out_dir/<problem-id>-<name>.pdf`` (and ``.png``) atomically; return the PDF path."""
     out_dir.mkdir(parents=True, exist_ok=True)
+    name = stem(problem_id, fig.name) if problem_id else fig.name
     figure, ax = plt.subplots(figsize=(6, 4.2))
     try:
         _DRAW[fig.kind](ax, fig)
         figure.tight_layout()
         paths = {}
         for ext in ("pdf", "png"):
-            target = out_dir / f"{fig.name}.{ext}"
+            target = out_dir / f"{name}.{ext}"
             fd, tmp = tempfile.mkstemp(dir=out_dir, suffix=f".{ext}")
             os.close(fd)
             figure.savefig(tmp, dpi=110)

@@ -763,7 +763,7 @@ def _contour_figure(f, variables, points, kinds) -> Optional[Figure]:
     if np.all(np.isnan(Z)):
         return None
     return Figure(
-        name="hertie-1-1-contour", kind="contour",
+        name="contour", kind="contour",
         caption="Level sets of f with its critical points marked by kind (colour: value of f, clipped to its "
                 "10th-90th percentile on the window).",
         caption_math="f" + _pt_latex(variables) + " = " + sp.latex(f),
