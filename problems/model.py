@@ -102,6 +102,8 @@ class Figure:
     vlines: list[dict[str, Any]] = field(default_factory=list)
     hlines: list[dict[str, Any]] = field(default_factory=list)
     caption_math: str = ""  # trusted LaTeX appended to the caption
+    xscale: str = "linear"  # or "log" (matplotlib scale names)
+    yscale: str = "linear"
 
 
 @dataclass

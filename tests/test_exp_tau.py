@@ -1,0 +1,103 @@
+"""tau.p1 and tau.p2 wiring in the smoke profile (a private cache, runs in this process)."""
+import pytest
+
+from problems import api
+from problems.context import RunContext, using
+from problems.errors import InputError
+from problems.registry import get
+
+
+@pytest.fixture(scope="module")
+def smoke(tmp_path_factory):
+    with using(RunContext(profile="smoke", cache_dir=str(tmp_path_factory.mktemp("cache")))):
+        yield
+
+
+def _run(pid, claims=None, **over):
+    return api.run_problem(get(pid), claims, {k: str(v) for k, v in over.items()} or None)
+
+
+def test_p1a_backprop_agrees_with_both_oracles(smoke):
+    r = _run("tau.p1a")
+    assert r.passed and len(r.checks) == 3 * 4
+    assert r.tables[0].columns == ["layer sizes", "shapes ok", "vs autograd", "vs finite differences"]
+
+
+def test_p1a_checks_fail_on_a_planted_backprop_bug(smoke, monkeypatch):
+    from numerics.engine import np_network
+
+    original = np_network.Network.backprop
+
+    def forgets_the_mean(self, x, y):          # a classic bug: the sum instead of the mean over the batch
+        db, dw = original(self, x, y)
+        n = 1 if getattr(x, "ndim", 1) == 1 else x.shape[1]
+        return [g * n for g in db], [g * n for g in dw]
+
+    monkeypatch.setattr(np_network.Network, "backprop", forgets_the_mean)
+    r = _run("tau.p1a")
+    failed = [c.name for c in r.checks if not c.passed]
+    assert any("autograd" in n for n in failed) and any("finite differences" in n for n in failed)
+    assert not r.passed
+
+
+def test_p1b_sweep_figures_and_claims(smoke):
+    r = _run("tau.p1b")
+    assert r.passed, [c for c in r.checks if not c.passed]
+    assert [f.name for f in r.figures] == ["train-accuracy", "train-loss", "test-accuracy"]
+    assert r.figures[1].yscale == "log" and len(r.figures[0].series) == 6
+    assert "information only" in " ".join(c.name for c in r.checks)     # a substitute ran: the 80 % is not asserted
+    rates = [0.001, 0.01, 0.1, 1, 10, 100]
+    verdicts = [_run("tau.p1b", {"best_rate": rate}).verdicts[0] for rate in rates]
+    assert sum(v.passed for v in verdicts) == 1                          # exactly the measured best is accepted
+    wrong = next(v for v in verdicts if not v.passed)
+    assert "measured best" in wrong.evidence and "Final test accuracy by rate" in wrong.evidence
+
+
+def test_p1b_divergence_claims(smoke):
+    r = _run("tau.p1b", {"diverges": [], "stalls": []})
+    by = {v.claim.split(" =")[0]: v for v in r.verdicts}
+    measured_div = by["diverges"].evidence.split("for rates ")[1].split(" (")[0]
+    right = [] if measured_div == "none" else [float(x) for x in measured_div.strip("[]").split(", ")]
+    assert _run("tau.p1b", {"diverges": right}).verdicts[0].passed is True
+    wrong = [0.001] if 0.001 not in right else []
+    v = _run("tau.p1b", {"diverges": wrong}).verdicts[0]
+    assert v.passed is False and "measured: diverges for rates" in v.evidence
+    with pytest.raises(InputError, match="not in the sweep"):
+        _run("tau.p1b", {"diverges": [3]})
+    with pytest.raises(InputError, match="expected a list of learning rates"):
+        _run("tau.p1b", {"diverges": "large ones"})
+
+
+def test_p1c_and_p1d(smoke):
+    r = _run("tau.p1c")
+    assert r.passed
+    acc = float(r.summary.split("accuracy ")[1].rstrip("."))
+    assert _run("tau.p1c", {"test_accuracy": acc}).verdicts[0].passed is True
+    assert _run("tau.p1c", {"test_accuracy": acc, "tolerance": 0.001}).verdicts[0].passed is True
+    bad = _run("tau.p1c", {"test_accuracy": 0.99, "tolerance": 0.01}).verdicts[0]
+    assert bad.passed is False and "measured test accuracy" in bad.evidence
+    d = _run("tau.p1d")
+    assert d.passed and len(d.tables[0].rows) == 3
+    with pytest.raises(InputError, match="candidates"):
+        _run("tau.p1d", candidates='[{"width" = 3}]')
+
+
+def test_p2_parts(smoke):
+    a = _run("tau.p2a", {"better": "sgd"})
+    b = _run("tau.p2a", {"better": "adam"})
+    assert sorted([a.verdicts[0].passed, b.verdicts[0].passed]) == [False, True]
+    assert {f.name for f in a.figures} == {"train-loss", "val-accuracy"}
+    r = _run("tau.p2b")
+    measured = r.summary.split("unstable: ")[1].split(" ")[0]
+    assert measured in ("yes", "no", "--")
+    if measured != "--":
+        claim = measured == "yes"
+        assert _run("tau.p2b", {"unstable": claim}).verdicts[0].passed is True
+        wrong = _run("tau.p2b", {"unstable": not claim}).verdicts[0]
+        assert wrong.passed is False and "oscillation" in wrong.evidence or "diverged" in wrong.evidence
+    c = _run("tau.p2c")
+    assert "Epochs to reach a training loss" in c.tables[1].caption
+    d = _run("tau.p2d")
+    assert any("information only" in ch.name for ch in d.checks)
+    with pytest.raises(InputError, match="expected \"sgd\" or \"adam\""):
+        _run("tau.p2a", {"better": "rmsprop"})
