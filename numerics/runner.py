@@ -131,19 +131,22 @@ def run(config: dict, profile: str = "quick", data_dir: str | os.PathLike | None
     key = store.cache_key(cfg, bud, ds.fingerprint(), vers["code"], vers)
     folder = store.cache_dir(cache_dir)
     result_path, ckpt_path = folder / f"{key}.json", folder / f"{key}.ckpt"
-    if not force:
-        cached = store.read_json(result_path)
+    cached = None if force else store.read_json(result_path)
+    if cached is not None:
+        return {**cached, "cache_hit": True}
+
+    with store.locked(folder / f"{key}.lock"):
+        cached = None if force else store.read_json(result_path)   # another process may have finished it
         if cached is not None:
             return {**cached, "cache_hit": True}
-
-    with _thread_limit(_threads(cfg)):
-        out = _train(cfg, ds, bud, ckpt_path, progress, on_epoch)
-    out.update({"config": cfg, "profile": profile, "budget": bud, "dataset": ds.provenance(),
-                "seed": cfg["seed"], "versions": {**vers, "threads": _threads(cfg)}, "cache_key": key,
-                "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")})
-    out["timings"]["total_s"] = time.perf_counter() - started
-    store.write_json(result_path, out)
-    ckpt_path.unlink(missing_ok=True)
+        with _thread_limit(_threads(cfg)):
+            out = _train(cfg, ds, bud, ckpt_path, progress, on_epoch)
+        out.update({"config": cfg, "profile": profile, "budget": bud, "dataset": ds.provenance(),
+                    "seed": cfg["seed"], "versions": {**vers, "threads": _threads(cfg)}, "cache_key": key,
+                    "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")})
+        out["timings"]["total_s"] = time.perf_counter() - started
+        store.write_json(result_path, out)
+        ckpt_path.unlink(missing_ok=True)
     return {**out, "cache_hit": False}
 
 

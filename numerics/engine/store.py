@@ -5,6 +5,8 @@ Every write goes to a temporary file in the destination's folder and is moved in
 """
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import json
 import os
@@ -84,3 +86,18 @@ def read_pickle(path: Path):
             return pickle.load(f)
     except (FileNotFoundError, EOFError, pickle.UnpicklingError):
         return None
+
+
+@contextlib.contextmanager
+def locked(path: Path):
+    """Hold an exclusive advisory lock on ``path`` (created if needed) for the block.
+
+    Two processes that would train the same run (two builds on one cache) take turns: the second
+    finds the first's result in the cache instead of training again or sharing its checkpoint."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+b") as f:
+        fcntl.flock(f.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f.fileno(), fcntl.LOCK_UN)
