@@ -101,6 +101,9 @@ def _exact_nullspace(rows: list[list[Fraction]], ncols: int) -> list[list[Fracti
     return basis
 
 
+exact_nullspace = _exact_nullspace  # public name (numerics.max_network uses it)
+
+
 def _rationalise_certificate(X: np.ndarray, y: np.ndarray, lam: np.ndarray) -> list[Fraction]:
     n, d = X.shape
     support = [i for i in range(n) if lam[i] > 1e-9]

@@ -55,6 +55,34 @@ def test_q3_1a_table_and_claims():
     assert r3.verdicts[0].passed is False and not r3.passed
 
 
+def test_q3_1a_exact_evidence_check_can_fail(monkeypatch):
+    real = sep.decide
+
+    def corrupted(X, y):                         # a solver whose certificates are off by 1/3
+        d = real(X, y)
+        if not d.separable:
+            d.certificate = [d.certificate[0] + Fraction(1, 3)] + list(d.certificate[1:])
+        return d
+
+    monkeypatch.setattr(sep, "decide", corrupted)
+    r = solve_q3_1a({"max_D": 3}, None)
+    exact = next(c for c in r.checks if c.name == "every LP verdict carries exact evidence")
+    assert exact.passed is False and not r.passed
+    assert exact.detail.startswith("4 of 22 labellings without exact evidence")
+    assert "(D, A, B) = (2, -1, 0): certificate fails the exact check: sum_n lambda_n y_n x_n[0] = 1/3" in exact.detail
+    assert "no exact evidence: (-1,0), (-1,1), (0,0), (0,1)" == r.tables[1].rows[1][5]
+
+
+def test_q3_1a_solver_failure_is_a_failed_check(monkeypatch):
+    def broken(X, y):
+        raise sep.SolverFailure("separability LP: status 4 (numerical difficulties)")
+
+    monkeypatch.setattr(sep, "decide", broken)
+    from numerics.solvers_boolean import _exact_decision
+    X = sep.corners(2)
+    assert _exact_decision(X, bn.f_values(X, 0, 0)) == (None, "separability LP: status 4 (numerical difficulties)")
+
+
 def test_q3_1a_claimed_certificate():
     ok = solve_q3_1a({"max_D": 2}, {"separable": False, "certificate": [1, "1", 1.0, "2/2"]})
     assert ok.verdicts[1].passed is True
