@@ -9,7 +9,7 @@ APT_PACKAGES := texlive-latex-base texlive-latex-recommended texlive-latex-extra
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PROFILE ?= quick
 
-.PHONY: all setup sysdeps report test bench clean
+.PHONY: all setup sysdeps report test bench hardening clean
 
 all: test
 
@@ -38,6 +38,9 @@ test: setup
 
 bench: setup
 	$(PY) -m bench.run
+
+hardening: setup
+	$(PY) -m bench.hardening
 
 clean:
 	rm -rf build .pytest_cache

@@ -104,6 +104,7 @@ class Figure:
     caption_math: str = ""  # trusted LaTeX appended to the caption
     xscale: str = "linear"  # or "log" (matplotlib scale names)
     yscale: str = "linear"
+    legend: str = "best"    # a matplotlib legend location, or "outside" (right of the axes)
 
 
 @dataclass

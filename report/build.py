@@ -180,4 +180,6 @@ def build_report(results: list[Result], meta, out: str | Path, versions: dict, p
             if f.name != "report.pdf":
                 _atomic_copy(f, fig_out / f.name)
         _atomic_copy(work / "report.tex", out.with_suffix(".tex"))
+        if keep_dir is not None:                    # the TeX folder, for inspection (log, recorder .fls)
+            shutil.copytree(work, keep_dir, dirs_exist_ok=True)
     return out

@@ -34,7 +34,10 @@ def plot_line(ax, fig: Figure) -> None:
     ax.set_ylabel(fig.ylabel)
     ax.grid(alpha=0.3)
     if fig.series or fig.vlines or fig.hlines:
-        ax.legend(fontsize=8)
+        if fig.legend == "outside":
+            ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
+        else:
+            ax.legend(fontsize=8, loc=fig.legend)
 
 
 def plot_contour(ax, fig: Figure) -> None:

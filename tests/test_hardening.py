@@ -35,17 +35,32 @@ def test_two_processes_on_one_cache_train_once_and_agree(tmp_path):
     assert len(list(tmp_path.glob("*.json"))) == 1 and not list(tmp_path.glob("*.tmp"))
 
 
-def test_killed_runs_leave_no_corrupt_entry_and_resume_to_the_same_numbers(tmp_path):
-    reference = json.loads(_spawn(tmp_path / "ref", epochs=2).communicate(timeout=300)[0])
-    survivors = 0
-    for delay in (0.5, 1.5, 2.5, 3.5):                        # kill at different moments
-        p = _spawn(tmp_path / "killed", epochs=2)
-        time.sleep(delay)
+def kill_and_resume(tmp, kills: int, seed: int = 0) -> int:
+    """Kill a training run at ``kills`` random moments, then let it finish: count the kills after which
+    every cache entry still parsed, no temporary file was left, and the final numbers equal an
+    uninterrupted run's."""
+    import random
+
+    tmp = Path(tmp)
+    rng = random.Random(seed)
+    reference = json.loads(_spawn(tmp / "ref", epochs=3).communicate(timeout=300)[0])
+    survived = 0
+    for _ in range(kills):
+        p = _spawn(tmp / "killed", epochs=3)
+        time.sleep(rng.uniform(0.3, 4.0))
         p.send_signal(signal.SIGKILL)
         p.wait()
-        survivors += 1
-        for f in (tmp_path / "killed").glob("*.json"):       # whatever is there parses completely
-            json.loads(f.read_text())
-    final = json.loads(_spawn(tmp_path / "killed", epochs=2).communicate(timeout=300)[0])
-    assert _strip_times(final["metrics"]) == _strip_times(reference["metrics"])
-    assert survivors == 4 and not list((tmp_path / "killed").glob("*.tmp"))
+        try:
+            for f in (tmp / "killed").glob("*.json"):       # whatever is there parses completely
+                json.loads(f.read_text())
+            survived += 1
+        except ValueError:
+            pass
+    final = json.loads(_spawn(tmp / "killed", epochs=3).communicate(timeout=300)[0])
+    if _strip_times(final["metrics"]) != _strip_times(reference["metrics"]) or list((tmp / "killed").glob("*.tmp")):
+        return 0
+    return survived
+
+
+def test_killed_runs_leave_no_corrupt_entry_and_resume_to_the_same_numbers(tmp_path):
+    assert kill_and_resume(tmp_path, 3) == 3
