@@ -8,6 +8,7 @@ STAMP := $(VENV)/.requirements-installed
 APT_PACKAGES := texlive-latex-base texlive-latex-recommended texlive-latex-extra latexmk lmodern poppler-utils dataset-fashion-mnist
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PROFILE ?= quick
+ANSWERS ?=
 
 .PHONY: all setup sysdeps report test bench hardening clean
 
@@ -31,7 +32,7 @@ $(STAMP): requirements.txt
 	@touch $(STAMP)
 
 report: setup
-	$(PY) main.py build-report --profile $(PROFILE)
+	$(PY) main.py build-report --profile $(PROFILE) $(if $(ANSWERS),--answers $(ANSWERS))
 
 test: setup
 	$(PY) -m pytest -q
