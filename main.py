@@ -40,6 +40,15 @@ def _overrides(pairs: tuple[str, ...]) -> dict[str, str]:
     return out
 
 
+def _json_default(value):
+    """NumPy scalars and arrays that a solver left in a Result become plain JSON values."""
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    if hasattr(value, "item"):
+        return value.item()
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
 def _select(names):
     from problems.registry import UnknownProblem, select
 
@@ -171,7 +180,8 @@ def check_cmd(targets, answers_path, params, as_json, schema, profile, data_dir,
         results = api.run_problems(problems, answers, overrides)
     ok = all(r.passed for r in results)
     if as_json:
-        click.echo(json.dumps({"passed": ok, "problems": [r.to_dict() for r in results]}, indent=1))
+        click.echo(json.dumps({"passed": ok, "problems": [r.to_dict() for r in results]}, indent=1,
+                              default=_json_default))
     else:
         for r in results:
             _print_result(r)
