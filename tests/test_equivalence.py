@@ -72,3 +72,41 @@ def test_matrix_first_differing_entry():
     e = equivalent_matrix(bad, M, [z])
     assert e.equal is False and e.entry == (1, 0) and e.evidence.startswith("entry (2, 1)")
     assert equivalent_matrix(sp.Matrix([S]), M, [z]).equal is False
+
+
+# ---------------------------------------------------------------- piecewise (kinks)
+
+RELU_PRIME = sp.diff(sp.Max(0, z), z)          # SymPy: Heaviside(z), 1/2 at z = 0
+IND = sp.Piecewise((1, z > 0), (0, True))      # indicator(z > 0), 0 at z = 0
+
+
+def test_relu_derivative_conventions_at_the_kink():
+    strict = equivalent(IND, RELU_PRIME, [z])
+    assert strict.equal is False and strict.point == {"z": "0"}
+    assert "at the kink z = 0" in strict.evidence and "claimed = 0, derived = 1/2" in strict.evidence
+    anyk = equivalent(IND, RELU_PRIME, [z], kink="any")
+    assert anyk.equal is True and anyk.method == "exact" and "either convention" in anyk.evidence
+    other = equivalent(sp.Piecewise((1, z >= 0), (0, True)), RELU_PRIME, [z], kink="any")
+    assert other.equal is True and "claimed = 1, derived = 1/2" in other.evidence
+
+
+def test_wrong_piecewise_claim_names_the_region():
+    e = equivalent(sp.Piecewise((1, z < 0), (0, True)), RELU_PRIME, [z], kink="any")
+    assert e.equal is False and "on the region z < 0" in e.evidence and float(e.point["z"]) < 0
+
+
+def test_region_proofs_in_two_variables():
+    y = sp.Symbol("y", real=True)
+    e = equivalent(sp.Max(x, y), (x + y + sp.Abs(x - y)) / 2, [x, y])
+    assert e.equal is True and "2 of 2 sign region(s)" in e.evidence
+    bad = equivalent(sp.Max(x, y), (x + y + sp.Abs(x + y)) / 2, [x, y])
+    assert bad.equal is False and "on the region" in bad.evidence
+    e = equivalent(sp.Max(0, x) - sp.Max(0, -x), x, [x])
+    assert e.equal is True and e.method == "exact"
+
+
+def test_kink_mode_is_validated():
+    import pytest
+
+    with pytest.raises(ValueError, match="kink"):
+        equivalent(z, z, [z], kink="left")

@@ -102,3 +102,35 @@ def test_registry_runs_all_four():
         r = api.run_problem(registry.get(pid))
         assert r.passed, (pid, [c for c in r.checks if not c.passed])
         assert r.steps and all(not s.gap for s in r.steps)
+
+
+# ---------------------------------------------------------------- matrix-notation claims
+
+@pytest.mark.parametrize("claim", ["diag(p) - p*p.T", "diag(p) - p@p.T", "diag(p_1, p_2, p_3) - p*p.T"])
+def test_q1_3_matrix_claim_accepted(claim):
+    r = solve_q1_3({"K": 3}, {"jacobian": claim, "jacobian_entry": "p_i*(delta(i, j) - p_j)"})
+    assert [v.passed for v in r.verdicts] == [True, True] and r.passed
+
+
+def test_q1_3_matrix_claim_rejected_and_shape_checked():
+    r = solve_q1_3({"K": 3}, {"jacobian": "diag(p) - p.T*p*eye(3)"})
+    v = r.verdicts[0]
+    _assert_rejected_with_point(v)
+    assert v.evidence.startswith("entry (1, 1) = dp_1/dz_1")
+    with pytest.raises(InputError, match=r"jacobian: expected a 3x3 matrix .* got a 3x1 matrix"):
+        solve_q1_3({"K": 3}, {"jacobian": "p"})
+    with pytest.raises(InputError, match=r"jacobian: .*attribute access"):
+        solve_q1_3({"K": 3}, {"jacobian": "p.shape"})
+
+
+@pytest.mark.parametrize("claim", ["diag(p) - p*p.T", "diag(p) - (p - e_j)*p.T - e_j*p.T"])
+def test_q1_4_hessian_claim_accepted(claim):
+    r = solve_q1_4({"K": 3, "j": 2}, {"hessian": claim})
+    assert [v.passed for v in r.verdicts] == [True]
+
+
+def test_q1_4_hessian_claim_rejected():
+    r = solve_q1_4({"K": 3, "j": 2}, {"hessian": "diag(p) - (p - e_j)*(p - e_j).T"})
+    v = r.verdicts[0]
+    _assert_rejected_with_point(v)
+    assert v.evidence.startswith("entry (1, 2) = d2L/dz1dz2")

@@ -122,3 +122,66 @@ def test_runaway_solve_becomes_an_error_result(monkeypatch):
     monkeypatch.setattr(api, "SOLVER_TIME_LIMIT_S", 0.05)
     r = api.run_problem(get("hertie.1.1"), overrides={"f": "x**9*y**7*z**5 + x**8 + y**8 + z**8 - x*y*z + w**9*x**2 - w**7*y"})
     assert r.status == "error" and "did not finish" in r.error and not r.passed
+
+
+# ---------------------------------------------------------------- matrix notation and indicators
+
+P3 = sp.Matrix(sp.symbols("p1:4", positive=True))
+
+
+@pytest.mark.parametrize("text", ["diag(p) - p*p.T", "diag(p) - p@p.T", "diag(p) - (p.T.T)*(p.T)"])
+def test_matrix_notation_builds_a_K_by_K_matrix(text):
+    m = parse_expr(text, matrices={"p": P3})
+    assert isinstance(m, sp.MatrixBase) and m.shape == (3, 3)
+    assert m == sp.diag(*P3) - P3 * P3.T
+
+
+def test_matrix_helpers_and_scalar_products():
+    assert parse_expr("p.T*p", matrices={"p": P3}) == sum(v ** 2 for v in P3)   # 1 x 1 becomes a scalar
+    assert parse_expr("2*eye(2) - eye(2)/2") == sp.eye(2) * sp.Rational(3, 2)
+    assert parse_expr("kron(eye(2), p)", matrices={"p": P3}).shape == (6, 2)
+    assert parse_expr("trace(diag(p))", matrices={"p": P3}) == sum(P3)
+    x = sp.Symbol("x", real=True)
+    assert parse_expr("x.T", [x]) == x
+
+
+@pytest.mark.parametrize("text, why", [
+    ("p*p", "matrix product of shapes 3x1 and 3x1 is undefined"),
+    ("p + 1", "cannot add a scalar and a 3x1 matrix"),
+    ("p + p.T", "cannot add matrices of shapes 3x1 and 1x3"),
+    ("exp(p)", "takes scalars"),
+    ("p**2", "powers of matrices"),
+    ("1/p", "cannot divide by a matrix"),
+    ("p.shape", "attribute access"),
+    ("p.T.__class__", "attribute access"),
+    ("x @ p", "@ is allowed only between matrices"),
+    ("eye(100)", "eye"),
+    ("trace(p)", "square"),
+    ("z > 0", "allowed only inside indicator"),
+    ("indicator(z == 0)", "comparison == is not allowed"),
+    ("indicator(0 < z < 1)", "not a chain"),
+    ("exp(z > 0)", "a comparison"),
+])
+def test_matrix_and_comparison_misuse_is_refused(text, why):
+    with pytest.raises(ExprError, match=why):
+        parse_expr(text, matrices={"p": P3})
+
+
+def test_indicators():
+    z = sp.Symbol("z", real=True)
+    ind = parse_expr("indicator(z > 0)", [z])
+    assert ind.subs(z, 0) == 0 and ind.subs(z, 1) == 1 and ind.subs(z, -1) == 0
+    assert parse_expr("indicator(z >= 0)", [z]).subs(z, 0) == 1
+    assert parse_expr("step(z)", [z]) == sp.Heaviside(z) == parse_expr("indicator(z)", [z])
+    assert parse_expr("indicator(1 > 0)") == 1
+
+
+def test_inverse_and_pseudo_inverse():
+    A = sp.Matrix([[2, 0], [0, 4]])
+    assert parse_expr("inv(A)*A", matrices={"A": A}) == sp.eye(2)
+    S = sp.Matrix([[1, 1], [1, 1]])
+    assert parse_expr("pinv(S)", matrices={"S": S}) == S / 4
+    with pytest.raises(ExprError, match="singular"):
+        parse_expr("inv(S)", matrices={"S": S})
+    with pytest.raises(ExprError, match="too large"):
+        parse_expr("inv(eye(8))")

@@ -35,9 +35,13 @@ safe expression language (+ - * / **, exp, log, sigmoid, tanh, delta, ...).
 
   ["ist21.q1.3"]                      # softmax Jacobian, one entry in index form
   jacobian_entry = "p_i*(delta(i, j) - p_j)"      # symbols i, j, p_i, p_j (p_1..p_K also allowed)
+  jacobian = "diag(p) - p*p.T"                    # or the full matrix: p is the K x 1 vector softmax(z);
+                                                  # p.T transposes, * and @ multiply, diag(p), eye(K)
 
   ["ist21.q1.4"]                      # multinomial logistic loss for class j (param j)
   gradient = ["exp(z1)/(exp(z1) + exp(z2) + exp(z3)) - 1", "...", "..."]   # in z1..zK
+  hessian = "diag(p) - p*p.T"         # the K x K Hessian in z, matrix notation as in q1.3 (p = softmax(z),
+                                      # e_j = the j-th unit vector, also p_1..p_K and z1..zK)
   convex = true
 """
 
@@ -270,6 +274,29 @@ def _torch_jacobian_check(K: int, closed, zs, seed: int = 0) -> Check:
                  worst < 1e-12, f"largest absolute difference {worst:.2g}")
 
 
+def _matrix_claim(claims: dict, key: str, pid: str, K: int, zs, p, jc: Optional[int] = None) -> sp.Matrix:
+    """A K x K matrix claim in matrix notation: p (the softmax vector), p_1..p_K, z1..zK, e_j.
+
+    Returns the claim with p = softmax(z) substituted, as a function of z1..zK."""
+    text = claims[key]
+    where = f'["{pid}"].{key}'
+    if not isinstance(text, str):
+        raise InputError(f"{where}: expected a matrix expression as text, e.g. \"diag(p) - p*p.T\"")
+    pk = [sp.Symbol(f"p_{k}", positive=True) for k in range(1, K + 1)]
+    table = {s.name: s for s in pk} | {v.name: v for v in zs}
+    mats = {"p": sp.Matrix(pk), "z": sp.Matrix(zs)}
+    if jc is not None:
+        mats["e_j"] = sp.Matrix([1 if k == jc - 1 else 0 for k in range(K)])
+    try:
+        m = parse_expr(text, table, allow_new_symbols=False, matrices=mats)
+    except ExprError as exc:
+        raise InputError(f"{where}: {exc}") from None
+    if not isinstance(m, sp.MatrixBase) or m.shape != (K, K):
+        shape = f"a {m.rows}x{m.cols} matrix" if isinstance(m, sp.MatrixBase) else "a scalar"
+        raise InputError(f"{where}: expected a {K}x{K} matrix (K = {K}), got {shape}")
+    return m.subs(dict(zip(pk, p)), simultaneous=True)
+
+
 def _index_claim(claims: dict, pid: str, K: int):
     i, j = sp.Symbol("i", integer=True), sp.Symbol("j", integer=True)
     pi, pj = sp.Symbol("p_i", positive=True), sp.Symbol("p_j", positive=True)
@@ -291,12 +318,14 @@ def solve_q1_3(params: dict[str, Any], claims: Optional[dict] = None) -> Result:
     pid = "ist21.q1.3"
     K = _int_param(params, "K", 3, 2, 6)
     result = Result(problem_id=pid, title="Softmax Jacobian", params={"K": K}, random_state=0)
-    parsed = None
+    parsed = matrix_claim = None
+    zs, p, J, closed = _softmax_jacobian(K)
     if claims:
-        _check_keys(claims, {"jacobian_entry"}, pid)
+        _check_keys(claims, {"jacobian_entry", "jacobian"}, pid)
         if "jacobian_entry" in claims:
             parsed = _index_claim(claims, pid, K)
-    zs, p, J, closed = _softmax_jacobian(K)
+        if "jacobian" in claims:
+            matrix_claim = _matrix_claim(claims, "jacobian", pid, K, zs, p)
     proof = equivalent_matrix(J, closed, zs)
     result.steps += [
         Step(text="The softmax, with p_k = softmax(z)_k:",
@@ -330,6 +359,13 @@ def solve_q1_3(params: dict[str, Any], claims: Optional[dict] = None) -> Result:
             eq.evidence = f"entry i = {a + 1}, j = {b + 1} (K = {K}): " + eq.evidence.split(" ", 3)[-1]
         result.verdicts.append(_verdict(f"jacobian_entry = {claims['jacobian_entry']}", eq,
                                         r"\frac{\partial p_i}{\partial z_j} = p_i(\delta_{ij} - p_j)"))
+    if matrix_claim is not None:
+        eq = equivalent_matrix(matrix_claim, J, zs)
+        if eq.equal is False and eq.entry is not None:
+            a, b = eq.entry
+            eq.evidence = f"entry ({a + 1}, {b + 1}) = dp_{a + 1}/dz_{b + 1} (K = {K}): " + eq.evidence.split(" ", 3)[-1]
+        result.verdicts.append(_verdict(f"jacobian = {claims['jacobian']}", eq,
+                                        r"J = \operatorname{diag}(p) - p\,p^\top"))
     return result
 
 
@@ -360,7 +396,9 @@ def solve_q1_4(params: dict[str, Any], claims: Optional[dict] = None) -> Result:
     zs, p = _softmax_symbols(K)
     parsed = {}
     if claims:
-        _check_keys(claims, {"gradient", "convex"}, pid)
+        _check_keys(claims, {"gradient", "hessian", "convex"}, pid)
+        if "hessian" in claims:
+            parsed["hessian"] = _matrix_claim(claims, "hessian", pid, K, zs, p, jc)
         if "gradient" in claims:
             g = claims["gradient"]
             if not isinstance(g, list) or len(g) != K:
@@ -412,6 +450,14 @@ def solve_q1_4(params: dict[str, Any], claims: Optional[dict] = None) -> Result:
             eq.evidence = f"component {eq.entry[0] + 1} (dL/dz{eq.entry[0] + 1}): " + eq.evidence.split(" ", 3)[-1]
         result.verdicts.append(_verdict("gradient = [" + ", ".join(claims["gradient"]) + "]", eq,
                                         r"\nabla_z L = " + sp.latex(grad_closed)))
+    if "hessian" in parsed:
+        eq = equivalent_matrix(parsed["hessian"], H, zs)
+        if eq.equal is False and eq.entry is not None:
+            a, b = eq.entry
+            eq.evidence = (f"entry ({a + 1}, {b + 1}) = d2L/dz{a + 1}dz{b + 1} (K = {K}, j = {jc}): "
+                           + eq.evidence.split(" ", 3)[-1])
+        result.verdicts.append(_verdict(f"hessian = {claims['hessian']}", eq,
+                                        r"\nabla_z^2 L = \operatorname{diag}(p) - p\,p^\top"))
     if "convex" in parsed:
         if parsed["convex"] and psd_ok:
             result.verdicts.append(Verdict("convex = true", True, "the Hessian diag(p) - p p^T is positive semidefinite: "
