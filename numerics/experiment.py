@@ -166,10 +166,11 @@ def time_per_epoch(out: dict) -> Optional[float]:
 
 def _dataset_phrase(ds: dict) -> str:
     sizes = ds.get("sizes", {})
-    size = "/".join(f"{sizes[s]:,}" for s in ("train", "val", "test") if sizes.get(s))
+    size = ", ".join(f"{sizes[s]:,} {name}" for s, name in (("train", "train"), ("val", "validation"), ("test", "test"))
+                     if sizes.get(s))
     if ds.get("substitute"):
-        return f"{ds['name']} in place of {ds['requested']} (absent: {ds.get('substitute_reason', '')}); {size} train/val/test"
-    return f"{ds['name']}; {size} train/val/test"
+        return f"{ds['name']} in place of {ds['requested']} (absent: {ds.get('substitute_reason', '')}); {size}"
+    return f"{ds['name']}; {size}"
 
 
 def data_note(outs: dict[str, dict]) -> str:

@@ -34,7 +34,12 @@ class Network(MLP):
         x = np.asarray(x, dtype)
         X = x[None, :] if x.ndim == 1 else x.T                          # (n, d)
         y = np.asarray(y)
-        if y.ndim == 0 or (y.ndim == 1 and len(y) == len(X) and y.dtype.kind in "iu" and y.size != self.sizes[-1]):
+        # a 1-D y is one label per column of a batch (n > 1), or for a single x either its label (size 1)
+        # or its one-hot vector (size K); a batch of exactly K columns is therefore not ambiguous
+        labels = y.ndim == 0 or (y.ndim == 1 and (len(X) > 1 or y.size == 1))
+        if labels:
+            if y.size != len(X) or y.dtype.kind not in "iu":
+                raise ValueError(f"y: expected {len(X)} integer label(s) for {len(X)} input column(s), got {y!r}")
             Y = one_hot(y.reshape(-1), self.sizes[-1]).astype(dtype)
         elif y.ndim == 1:
             Y = y.astype(dtype)[None, :]                                # one one-hot vector (K,)

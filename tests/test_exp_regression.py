@@ -1,0 +1,79 @@
+"""ist21.q2.2 regression experiments (smoke profile, one private cache for the module)."""
+import pytest
+
+from problems import api
+from problems.context import RunContext, using
+from problems.errors import InputError
+from problems.registry import get
+
+
+@pytest.fixture(scope="module")
+def ctx(tmp_path_factory):
+    return RunContext(profile="smoke", cache_dir=str(tmp_path_factory.mktemp("cache")))
+
+
+def _run(ctx, pid, claims=None):
+    with using(ctx):
+        return api.run_problem(get(pid), claims)
+
+
+@pytest.fixture(scope="module")
+def results(ctx):
+    return {pid: _run(ctx, pid) for pid in ("ist21.q2.2a", "ist21.q2.2b")}
+
+
+@pytest.mark.parametrize("pid", ["ist21.q2.2a", "ist21.q2.2b"])
+def test_runs_pass_with_figures_tables_and_data(results, pid):
+    r = results[pid]
+    assert r.passed, [c for c in r.checks if not c.passed]
+    assert r.figures and all(f.series for f in r.figures) and r.tables
+    assert "Profile smoke" in r.data["description"] and "substitute" in r.data["description"]
+
+
+def test_linear_figures_and_trend_claims(ctx, results):
+    r = results["ist21.q2.2a"]
+    assert [f.name for f in r.figures] == ["rmse", "distance"]
+    ok = _run(ctx, "ist21.q2.2a", {"distance_decreases": True})
+    assert ok.verdicts[0].passed is True
+    bad = _run(ctx, "ist21.q2.2a", {"distance_decreases": False})
+    assert bad.verdicts[0].passed is False and "||w - w*||" in bad.verdicts[0].evidence
+
+
+def test_linear_number_claims(ctx, results):
+    test_rmse = float(results["ist21.q2.2a"].summary.split("test RMSE ")[1].split(";")[0])
+    r = _run(ctx, "ist21.q2.2a", {"final_test_rmse": test_rmse * 1.02, "final_train_rmse": test_rmse * 10})
+    assert r.verdicts[0].passed is False and "measured train rmse" in r.verdicts[0].evidence
+    assert r.verdicts[1].passed is True
+
+
+def test_network_overlay_and_claims(ctx, results):
+    r = results["ist21.q2.2b"]
+    labels = [s.label for s in r.figures[0].series]
+    assert any(l.startswith("network") for l in labels) and any(l.startswith("linear") for l in labels)
+    assert "diverged" in r.summary                                     # the sheet's settings on dollar targets
+    ok = _run(ctx, "ist21.q2.2b", {"sheet_settings_diverge": True})
+    assert ok.verdicts[0].passed is True
+    bad = _run(ctx, "ist21.q2.2b", {"sheet_settings_diverge": False})
+    assert bad.verdicts[0].passed is False and "loss is nan" in bad.verdicts[0].evidence
+
+
+def test_bad_claims(ctx):
+    with pytest.raises(InputError, match="unknown claim key"):
+        _run(ctx, "ist21.q2.2a", {"distance": True})
+    with pytest.raises(InputError, match="expected a number"):
+        _run(ctx, "ist21.q2.2b", {"network_test_rmse": "low"})
+
+
+def test_update_oracle_can_fail(ctx, monkeypatch):
+    from numerics import exp_regression
+    from numerics.engine import np_linear
+
+    def no_bias(self, X, y, rng):                                      # a planted bug: the bias never moves
+        w = self.Wx[0]
+        for i in rng.permutation(len(y)):
+            w -= self.eta * (w @ X[i] + self.W[0, -1] - y[i]) * X[i]
+        return len(y)
+
+    monkeypatch.setattr(np_linear.LinearRegression, "train_epoch", no_bias)
+    with using(ctx):
+        assert not exp_regression.sgd_oracle_check(0.001).passed
