@@ -132,8 +132,10 @@ def linear_sgd(params: dict[str, Any], claims: Optional[dict] = None) -> Result:
     for s_ in rmse.series:
         s_.x, s_.y = [a for a in s_.x if a > 0], [b for a, b in zip(s_.x, s_.y) if a > 0]
     rmse.hlines = [{"y": 0.0, "label": "zero error", "color": "k"}]
-    res.figures = [rmse, ex.curves("distance", "Distance of the SGD weights to the least-squares solution w* against epoch.",
-                                   outs, ["distance_to_w_star"], "||w_SGD - w*||")]
+    distance = ex.curves("distance", "Distance of the SGD weights to the least-squares solution w* against epoch "
+                         "(log scale).", outs, ["distance_to_w_star"], "||w_SGD - w*|| (log scale)")
+    distance.yscale = "log"
+    res.figures = [rmse, distance]
     res.tables = [ex.results_table("Linear regression by SGD: final metrics.", outs,
                                    metrics=("train_rmse", "test_rmse", "train_loss"),
                                    extra={"distance to w*": {"linear regression (SGD)": dist[-1] if dist else None},
