@@ -245,7 +245,7 @@ def results_table(caption: str, outs: dict[str, dict], extra: Optional[dict[str,
     ``extra`` adds columns ``{column: {label: value}}``."""
     metrics = [m for m in metrics if any(final(o, m) is not None for o in outs.values())]
     extra = extra or {}
-    columns = ["run"] + [METRIC_LABELS.get(m, m) for m in metrics] + ["train time (s)", "updates/epoch"] \
+    columns = ["run"] + [METRIC_LABELS.get(m, m) for m in metrics] + ["train time (s)", "updates per epoch"] \
         + list(extra) + ["diverged"]
     rows = []
     for label, o in outs.items():

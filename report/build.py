@@ -54,9 +54,9 @@ def _cell(value, math: bool) -> str:
 def _table_ctx(t) -> dict:
     n = len(t.columns)
     spec = "".join("l" if i in t.math_columns else f">{{\\raggedright\\arraybackslash}}p{{{0.85 / n:.2f}\\textwidth}}" for i in range(n))
-    header = " & ".join(escape_text(c) for c in t.columns)
+    header = " & ".join(escape_breakable(c) for c in t.columns)
     rows = [trusted(" & ".join(_cell(v, i in t.math_columns) for i, v in enumerate(row))) for row in t.rows]
-    return {"spec": trusted(spec), "caption": t.caption, "header": trusted(header), "rows": rows}
+    return {"spec": trusted(spec), "caption": t.caption, "header": trusted(header), "rows": rows, "ncols": n}
 
 
 def _data_text(data: dict) -> str:

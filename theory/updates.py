@@ -96,9 +96,9 @@ def logistic_sgd_gradient(K: int = 3, D: int = 2, seed: int = 0) -> tuple[list[S
                   f"closed form ({proofs[0].evidence}).", rule="symbolic verification", gap=not proved),
     ]
     checks = [
-        Check(f"grad_W L = (softmax(Wx) - e_y) x^T for every y (symbolic, K = {K}, D = {D})",
+        Check(f"grad_W L = the outer product (softmax(Wx) - e_y) x for every y (symbolic, K = {K}, D = {D})",
               "SymPy diff + equivalent_matrix", proved, "; ".join(f"y = {y + 1}: {e.evidence}" for y, e in enumerate(proofs))),
-        Check("(softmax(Wx) - e_y) x^T agrees with finite differences of the loss",
+        Check("the outer product (softmax(Wx) - e_y) x agrees with finite differences of the loss",
               f"central differences, h = {FD_H:g}, float64, 5 random (W, x, y)", worst < 1e-7,
               f"largest absolute difference {worst:.2g}"),
     ]
