@@ -26,7 +26,7 @@ from report.escape import NoEscape, escape_breakable, escape_text, paragraphs, t
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 LATEX_TIMEOUT_S = 240
-_DISPLAY_MAX = 110  # longer math is set inline so that it can break
+_DISPLAY_MAX = 1500  # display math is shrunk to the line width; longer math is set inline so that it can break
 
 
 class ReportError(RuntimeError):
@@ -51,9 +51,33 @@ def _cell(value, math: bool) -> str:
     return escape_breakable(value)
 
 
+def column_widths(t, total: float = 0.86) -> list[float]:
+    """Text-column widths (fractions of the text width) in proportion to their content: the longest
+    header word and the longest cell, clamped, so a long list column gets the room a number does not need.
+
+    >>> from problems.model import Table
+    >>> w = column_widths(Table("c", ["run", "a long description"], [["1", "x" * 60]]))
+    >>> w[1] > 3 * w[0], round(sum(w), 2)
+    (True, 0.86)
+    """
+    n = len(t.columns)
+    need = []
+    for i in range(n):
+        cells = [str(row[i]) for row in t.rows if i < len(row)]
+        longest_cell = max((len(c) for c in cells), default=0)
+        longest_word = max((len(w) for w in str(t.columns[i]).split()), default=1)
+        need.append(min(45, max(4, longest_word, longest_cell)))
+    text_cols = [i for i in range(n) if i not in t.math_columns]
+    budget = total - 0.12 * (n - len(text_cols))             # math columns are natural width
+    weight = sum(need[i] for i in text_cols) or 1
+    return [budget * need[i] / weight if i in text_cols else 0.0 for i in range(n)]
+
+
 def _table_ctx(t) -> dict:
     n = len(t.columns)
-    spec = "".join("l" if i in t.math_columns else f">{{\\raggedright\\arraybackslash}}p{{{0.85 / n:.2f}\\textwidth}}" for i in range(n))
+    widths = column_widths(t)
+    spec = "".join("l" if i in t.math_columns else f">{{\\raggedright\\arraybackslash}}p{{{widths[i]:.3f}\\textwidth}}"
+                   for i in range(n))
     header = " & ".join(escape_breakable(c) for c in t.columns)
     rows = [trusted(" & ".join(_cell(v, i in t.math_columns) for i, v in enumerate(row))) for row in t.rows]
     return {"spec": trusted(spec), "caption": t.caption, "header": trusted(header), "rows": rows, "ncols": n}
@@ -67,6 +91,29 @@ def _data_text(data: dict) -> str:
     return ", ".join(f"{k}: {v}" for k, v in data.items())
 
 
+def _failure_text(r: Result) -> str:
+    """What failed, counted: never the reference result alone after FAIL."""
+    parts = []
+    failed = [c for c in r.checks if not c.passed]
+    if failed:
+        parts.append(f"{len(failed)} of {len(r.checks)} checks failed")
+    rejected = sum(v.passed is False for v in r.verdicts)
+    undecided = sum(v.passed is None for v in r.verdicts)
+    if rejected:
+        parts.append(f"{rejected} of {len(r.verdicts)} claims rejected")
+    if undecided:
+        parts.append(f"{undecided} of {len(r.verdicts)} claims undecided")
+    return "; ".join(parts) or "not passing"
+
+
+def _provenance_data(r: Result) -> str:
+    if r.data:
+        return _data_text(r.data)
+    if r.random_state is None:
+        return "no dataset (exact computation)"
+    return f"no dataset (seeded random numerics, random state {r.random_state})"
+
+
 def _result_ctx(r: Result, fig_dir: Path) -> dict:
     try:
         problem = get(r.problem_id)
@@ -74,7 +121,7 @@ def _result_ctx(r: Result, fig_dir: Path) -> dict:
     except KeyError:
         statement, planned = "", ""
     steps = [{"text": s.text, "rule": s.rule, "gap": s.gap, "math": trusted(s.math),
-              "display": len(s.math) <= _DISPLAY_MAX and "pmatrix" not in s.math or "matrix" in s.math and len(s.math) < 400}
+              "display": len(s.math) <= _DISPLAY_MAX}
              for s in r.steps]
     figures = []
     for f in r.figures:
@@ -83,6 +130,7 @@ def _result_ctx(r: Result, fig_dir: Path) -> dict:
         figures.append({"file": trusted(pdf.name), "caption": trusted(caption)})
     return {
         "problem_id": r.problem_id, "title": r.title, "status": r.status, "passed": r.passed,
+        "failure_text": _failure_text(r),
         "summary": r.summary, "error": r.error, "statement": statement, "planned": planned,
         "data": r.data, "data_text": _data_text(r.data), "steps": steps,
         "tables": [_table_ctx(t) for t in r.tables], "figures": figures, "checks": r.checks,
@@ -105,7 +153,7 @@ def render_tex(results: list[Result], meta, fig_dir: Path, versions: dict, profi
     counts = {"total": len(results), "implemented": len(implemented),
               "passed": sum(r.passed for r in implemented), "failed": sum(not r.passed for r in implemented)}
     provenance = [{"id": r.problem_id, "random_state": "-" if r.random_state is None else r.random_state,
-                   "time": f"{r.timings.get('solve_s', 0):.2f}", "data": _data_text(r.data) or "none (symbolic)"}
+                   "time": f"{r.timings.get('solve_s', 0):.2f}", "data": _provenance_data(r)}
                   for r in implemented]
     ctx = {
         "meta": meta,
