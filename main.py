@@ -90,7 +90,9 @@ def _print_result(r) -> None:
     if r.summary:
         click.echo(f"  result: {r.summary}")
     if r.data:
-        click.echo(f"  data: {r.data.get('description', r.data)}")
+        described = r.data.get("description") or "; ".join(f"{k}: {v}" for k, v in r.data.items()
+                                                          if not isinstance(v, (dict, list)))
+        click.echo(f"  data: {described}")
     for c in r.checks:
         click.echo(f"  [{'ok' if c.passed else 'FAILED'}] check: {c.name} ({c.method})" + (f": {c.detail}" if c.detail else ""))
     for v in r.verdicts:

@@ -98,7 +98,7 @@ def p1a_backprop(params: dict[str, Any], claims: Optional[dict] = None) -> Resul
              math=r"\delta_L=\frac{\partial\ell}{\partial v_L}=\frac1n\left(z_L-y\right)", rule="tau.t4"),
         Step(text="Backward pass: propagate through the weights, then multiply by the ReLU derivative; "
                   "the gradients of a layer are the outer product with its input.",
-             math=r"\delta_l=\left(W_{l+1}^\top\delta_{l+1}\right)\circ\mathbb 1[v_l>0],\qquad "
+             math=r"\delta_l=\left(W_{l+1}^\top\delta_{l+1}\right)\circ\mathbf 1[v_l>0],\qquad "
                   r"\frac{\partial\ell}{\partial W_l}=\delta_l z_{l-1}^\top,\qquad \frac{\partial\ell}{\partial b_l}=\delta_l",
              rule="chain rule"),
         Step(text="Indexing of the skeleton: dw[i] and db[i] belong to W_{i+1} and b_{i+1}, with the shapes "
