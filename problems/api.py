@@ -5,6 +5,8 @@ print the same verdicts.
 """
 from __future__ import annotations
 
+import multiprocessing
+import os
 import platform
 import time
 from importlib import metadata
@@ -15,9 +17,17 @@ from problems.context import solving
 from problems.errors import InputError
 from problems.model import Result, Verdict
 from problems.registry import Problem, resolve_params
-from theory.parse import Timeout, time_limit
 
 SOLVER_TIME_LIMIT_S = 120.0
+
+
+def isolation_enabled() -> bool:
+    """Theory and numeric solvers run in a worker process killed on overrun (problems/sandbox.py);
+    ``DLCHECK_ISOLATE=0`` runs them in-process under SIGALRM instead (cannot stop a long C call)."""
+    if multiprocessing.current_process().daemon:  # a pool worker may not start processes
+        return False
+    return os.environ.get("DLCHECK_ISOLATE", "1").strip().lower() not in ("0", "false", "no", "off")
+
 
 _PACKAGES = ("sympy", "numpy", "scipy", "cvxpy", "torch", "matplotlib", "Jinja2", "PyLaTeX")
 
@@ -54,6 +64,14 @@ def run_problem(problem: Problem, claims: Optional[dict[str, Any]] = None,
         params = resolve_params(problem, overrides)
     except ValueError as exc:
         raise InputError(str(exc)) from None
+    if problem.kind != "experiment" and isolation_enabled():
+        from problems.sandbox import run_isolated
+
+        start = time.perf_counter()
+        result = run_isolated(problem, params, claims, SOLVER_TIME_LIMIT_S)  # sets solve_s itself
+        return _stamp(problem, result, start)
+    from theory.parse import Timeout, time_limit
+
     solver = problem.load_solver()
     start = time.perf_counter()
     try:
@@ -66,6 +84,10 @@ def run_problem(problem: Problem, claims: Optional[dict[str, Any]] = None,
     except Timeout as exc:
         result = Result(problem_id=problem.id, title=problem.title, status="error",
                         error=f"{exc} (simplify the input or raise the limit)")
+    return _stamp(problem, result, start)
+
+
+def _stamp(problem: Problem, result: Result, start: float) -> Result:
     result.problem_id, result.title = problem.id, problem.title
     result.timings.setdefault("solve_s", round(time.perf_counter() - start, 4))
     result.versions = result.versions or versions()
