@@ -24,9 +24,26 @@ def test_list_json_has_69_ids():
     assert [r for r in rows if r["id"] == "hertie.1.1"][0]["status"] == "implemented"
 
 
-def test_list_text_says_not_implemented():
+def test_list_text_gives_each_problem_and_its_status():
+    from problems.registry import all_problems
+
     p = run("list")
-    assert p.returncode == 0 and "not implemented yet" in p.stdout and "hertie.1.1" in p.stdout
+    assert p.returncode == 0 and "hertie.1.1" in p.stdout
+    missing = sum(not q.implemented for q in all_problems())
+    assert p.stdout.count("not implemented yet") == missing
+    assert "(15/15 implemented)" in p.stdout or missing
+
+
+def test_a_problem_without_solver_says_so_and_takes_no_claims():
+    from dataclasses import replace
+
+    from problems import api
+    from problems.registry import get
+
+    planned = replace(get("hertie.1.2"), solver="", planned="issue 99")
+    r = api.run_problem(planned, {"db": "1"})
+    assert r.status == "not-implemented" and "issue 99" in r.summary
+    assert r.verdicts[0].passed is None and not r.passed
 
 
 def test_check_sheet_instance_passes():
