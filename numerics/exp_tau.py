@@ -201,13 +201,10 @@ def p1b_rates(params: dict[str, Any], claims: Optional[dict] = None) -> Result:
     result.summary = (f"best rate {best.split('= ')[1]} (test accuracy {ex.fmt(ex.final(outs[best], 'test_accuracy'))}); "
                       f"diverged: {', '.join(k.split('= ')[1] for k, v in div.items() if v) or 'none'}; "
                       f"stalled: {', '.join(k.split('= ')[1] for k, v in stall.items() if v) or 'none'}.")
-    band = ex.claim_number(pid, claims, "tolerance")
-    band = ex.band_for("accuracy") if band is None else band
-    if "test_accuracy" in claims and ref_out is not None:
-        c = ex.claim_number(pid, claims, "test_accuracy")
-        result.verdicts.append(ex.number_verdict(f"test_accuracy (rate {params['learning_rate']:g}) = {c:g}", c,
-                                                 ex.final(ref_out, "test_accuracy"), band,
-                                                 f"test accuracy at rate {params['learning_rate']:g}"))
+    if ref_out is not None:
+        rate = f"rate {params['learning_rate']:g}"
+        result.verdicts += filter(None, [ex.accuracy_claim(pid, claims, "test_accuracy", ex.final(ref_out, "test_accuracy"),
+                                                           f"test accuracy at {rate}", label=f"test_accuracy ({rate})")])
     if "best_rate" in claims:
         c = ex.claim_number(pid, claims, "best_rate")
         ranking = "; ".join(f"{k}: {ex.fmt(ex.final(o, 'test_accuracy'))}" for k, o in outs.items())
@@ -250,11 +247,8 @@ def p1c_full(params: dict[str, Any], claims: Optional[dict] = None) -> Result:
                            passed=all(r.get("train_accuracy") is None for r in out["metrics"])),
                      _threshold_check(out, params["target_accuracy"], "full data")]
     result.summary = f"final test accuracy {ex.fmt(ex.final(out, 'test_accuracy'))}."
-    if "test_accuracy" in claims:
-        c = ex.claim_number(pid, claims, "test_accuracy")
-        band = ex.claim_number(pid, claims, "tolerance")
-        result.verdicts.append(ex.number_verdict(f"test_accuracy = {c:g}", c, ex.final(out, "test_accuracy"),
-                                                 ex.band_for("accuracy") if band is None else band, "test accuracy"))
+    result.verdicts += filter(None, [ex.accuracy_claim(pid, claims, "test_accuracy", ex.final(out, "test_accuracy"),
+                                                       "test accuracy")])
     return result
 
 
@@ -281,12 +275,9 @@ def p1d_search(params: dict[str, Any], claims: Optional[dict] = None) -> Result:
                            detail="; ".join(f"{k} diverged" for k, o in outs.items() if o["diverged"])),
                      _threshold_check(outs[best], params["target_accuracy"], f"best candidate ({best})")]
     result.summary = f"best candidate: {best} with test accuracy {ex.fmt(ex.final(outs[best], 'test_accuracy'))}."
-    if "best_test_accuracy" in claims:
-        c = ex.claim_number(pid, claims, "best_test_accuracy")
-        band = ex.claim_number(pid, claims, "tolerance")
-        result.verdicts.append(ex.number_verdict(f"best_test_accuracy = {c:g}", c, ex.final(outs[best], "test_accuracy"),
-                                                 ex.band_for("accuracy") if band is None else band,
-                                                 "best test accuracy among the candidates"))
+    result.verdicts += filter(None, [ex.accuracy_claim(pid, claims, "best_test_accuracy",
+                                                       ex.final(outs[best], "test_accuracy"),
+                                                       "best test accuracy among the candidates")])
     return result
 
 
@@ -392,13 +383,9 @@ def _p2(params: dict[str, Any], claims: Optional[dict], part: str) -> Result:
             result.verdicts.append(ex.choice_verdict(f"better = {c}", opts[c.lower()], best,
                                                      "Ranked by final validation accuracy: " + "; ".join(
                                                          f"{k}: {ex.fmt(ex.final(o, 'val_accuracy'))}" for k, o in outs.items())))
-        if "final_val_accuracy" in claims:
-            c = ex.claim_number(pid, claims, "final_val_accuracy")
-            band = ex.claim_number(pid, claims, "tolerance")
-            result.verdicts.append(ex.number_verdict(f"final_val_accuracy (Adam) = {c:g}", c,
-                                                     ex.final(outs[f"Adam {params['adam_learning_rate']:g}"], "val_accuracy"),
-                                                     ex.band_for("accuracy") if band is None else band,
-                                                     "final validation accuracy of the Adam run"))
+        result.verdicts += filter(None, [ex.accuracy_claim(
+            pid, claims, "final_val_accuracy", ex.final(outs[f"Adam {params['adam_learning_rate']:g}"], "val_accuracy"),
+            "final validation accuracy of the Adam run", label="final_val_accuracy (Adam)")])
         return result
     if part == "b":
         outs = _alexnet_runs(params, ["sgd", "adam", "adam_large"])
@@ -443,11 +430,8 @@ def p2d_best(params: dict[str, Any], claims: Optional[dict] = None) -> Result:
                                             "profile's reduced run is what ran.")
     result.checks.append(_threshold_check(out, params["target_accuracy"], "full training set"))
     result.summary = f"final test accuracy {ex.fmt(ex.final(out, 'test_accuracy'))} (target {params['target_accuracy']:.0%})."
-    if "test_accuracy" in claims:
-        c = ex.claim_number(pid, claims, "test_accuracy")
-        band = ex.claim_number(pid, claims, "tolerance")
-        result.verdicts.append(ex.number_verdict(f"test_accuracy = {c:g}", c, ex.final(out, "test_accuracy"),
-                                                 ex.band_for("accuracy") if band is None else band, "test accuracy"))
+    result.verdicts += filter(None, [ex.accuracy_claim(pid, claims, "test_accuracy", ex.final(out, "test_accuracy"),
+                                                       "test accuracy")])
     return result
 
 

@@ -12,8 +12,8 @@ Claims on experiments (``[ID]`` tables of the answers file) are of three sorts:
 - a choice (the best learning rate, the best configuration): :func:`choice_verdict`;
 - a trend or qualitative statement (``overfits = true``): :func:`trend_verdict`, through a named proxy.
 
->>> oscillation([1.0, 0.5, 0.75, 0.25])
-0.5
+>>> oscillation([1.0, 0.5, 0.75, 0.25])   # (0.5 + 0.25 + 0.5) / 3
+0.4166666666666667
 >>> min_epoch({"metrics": [{"epoch": 1, "val_loss": 2.0}, {"epoch": 2, "val_loss": 1.0},
 ...                        {"epoch": 3, "val_loss": 1.5}]})
 (2, 1.0)
@@ -291,6 +291,18 @@ def claim_bool(problem_id: str, claims: dict, key: str) -> Optional[bool]:
 def band_for(what: str, profile: Optional[str] = None) -> float:
     """The default band for a claimed accuracy under ``profile`` (see ACCURACY_BAND)."""
     return ACCURACY_BAND[profile or current().profile]
+
+
+def accuracy_claim(problem_id: str, claims: dict, key: str, measured: Optional[float], what: str,
+                   label: Optional[str] = None) -> Optional[Verdict]:
+    """The verdict on a claimed accuracy ``claims[key]`` (None when not claimed), with the claim's own
+    ``tolerance`` or the profile's band."""
+    claimed = claim_number(problem_id, claims, key)
+    if claimed is None:
+        return None
+    band = claim_number(problem_id, claims, "tolerance")
+    return number_verdict(f"{label or key} = {claimed:g}", claimed, measured,
+                          band_for("accuracy") if band is None else band, what)
 
 
 def number_verdict(claim_text: str, claimed: float, measured: Optional[float], band: float,

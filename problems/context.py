@@ -43,12 +43,17 @@ def current() -> RunContext:
 
 
 @contextmanager
-def using(ctx: RunContext):
-    token = _CURRENT.set(ctx)
+def _setting(var: contextvars.ContextVar, value):
+    token = var.set(value)
     try:
-        yield ctx
+        yield value
     finally:
-        _CURRENT.reset(token)
+        var.reset(token)
+
+
+def using(ctx: RunContext):
+    """Run the block under ``ctx`` (a context manager)."""
+    return _setting(_CURRENT, ctx)
 
 
 _PROBLEM: contextvars.ContextVar[str] = contextvars.ContextVar("problem_id", default="")
@@ -60,10 +65,6 @@ def current_problem() -> str:
     return _PROBLEM.get()
 
 
-@contextmanager
 def solving(problem_id: str):
-    token = _PROBLEM.set(problem_id)
-    try:
-        yield problem_id
-    finally:
-        _PROBLEM.reset(token)
+    """Run the block as the solver of ``problem_id`` (a context manager)."""
+    return _setting(_PROBLEM, problem_id)
