@@ -314,12 +314,14 @@ def worst_check(name: str, method: str, items: list[tuple[str, float]], tol: flo
 def _t3a_steps() -> list[Step]:
     return [
         Step(text="The problem P, and P+ with the extra constraints xi_i >= 0:",
-             math=r"P:\ \min_{w,b,\xi}\ \tfrac12\|w\|^2+\tfrac C2\sum_i\xi_i^2\ \ \text{s.t.}\ \ "
-                  r"y_i(w^\top x_i+b)\ge 1-\xi_i,\qquad P^+:\ P\ \text{and}\ \xi_i\ge0", rule="definition"),
+             math=r"\begin{aligned}P&:\ \min_{w,b,\xi}\ \tfrac12\|w\|^2+\tfrac C2\sum_i\xi_i^2\ \ \text{s.t.}"
+                  r"\ \ y_i(w^\top x_i+b)\ge 1-\xi_i\\ P^+&:\ P\ \text{and}\ \xi_i\ge0\end{aligned}",
+             rule="definition"),
         Step(text="P+ has fewer feasible points than P, so its optimal value is at least P's.",
              math=r"\operatorname{val}(P^+)\ \ge\ \operatorname{val}(P)", rule="feasible set inclusion"),
-        Step(text="Take a minimiser (w, b, xi) of P (it exists: the objective is strongly convex in (w, xi) "
-                  "and b is then fixed by the constraints) and suppose xi_k < 0 for some k. Replace xi_k by 0: "
+        Step(text="Take a minimiser (w, b, xi) of P (one exists: P is a convex quadratic program whose objective "
+                  "is bounded below by 0 on a non-empty feasible set, so its minimum is attained by the Frank-Wolfe "
+                  "theorem) and suppose xi_k < 0 for some k. Replace xi_k by 0: "
                   "the k-th constraint still holds because its right-hand side decreases, and the objective "
                   "strictly decreases, contradicting optimality.", rule="proof by contradiction",
              math=r"y_k(w^\top x_k+b)\ \ge\ 1-\xi_k\ >\ 1 = 1-0,\qquad \tfrac C2\,0^2 < \tfrac C2\,\xi_k^2"),

@@ -22,7 +22,7 @@ def test_relu_wrong_claims_give_a_point_in_the_differing_region():
     r = solve({}, {"db": "1", "dw": "Heaviside(b + x*w)"})
     v_b, v_w = r.verdicts
     assert v_b.passed is False and "region b + x*w < 0" in v_b.evidence
-    assert "claimed = 1.0" in v_b.evidence and "derived = 0" in v_b.evidence
+    assert "claimed = 1," in v_b.evidence and "derived = 0" in v_b.evidence
     assert v_w.passed is False and "region b + x*w > 0" in v_w.evidence and v_w.evidence_math
     assert r.checks_passed and not r.passed
 
@@ -35,6 +35,33 @@ def test_kink_values_inside_the_subdifferential_are_accepted():
     # a formula whose value at the kink is not a subgradient is rejected
     v = solve({}, {"db": "Heaviside(b + x*w) + 3*(1 - abs(sign(b + x*w)))"}).verdicts[0]
     assert v.passed is False and "outside the subdifferential" in v.evidence
+
+
+def test_a_formula_must_agree_with_the_stated_kink_value():
+    # (1 + sign(s))/2 is 1/2 at the kink: it contradicts kink_value = 0, with both values shown
+    r = solve({}, {"db": "(1 + sign(b + x*w))/2", "kink_value": 0})
+    v, kv = r.verdicts
+    assert v.passed is False and not r.passed and kv.passed is True
+    assert "g'(s) = 1/2" in v.evidence and "kink_value states g'(s) = 0" in v.evidence and "disagree" in v.evidence
+    assert solve({}, {"db": "(1 + sign(b + x*w))/2", "kink_value": "1/2"}).passed
+    # Heaviside(0) is a convention: it is read as the stated kink value, and the verdict says so
+    r = solve({}, {"db": "Heaviside(b + x*w)", "dw": "x*Heaviside(b + x*w)", "kink_value": 0})
+    assert r.passed
+    for v in r.verdicts[:2]:
+        assert "g'(s) = 0 with Heaviside(0) read as 0" in v.evidence
+        assert "consistent with your kink_value = 0" in v.evidence and "g'(s) = 1/2" not in v.evidence
+    # without a stated convention SymPy's Heaviside(0) = 1/2 is named as such
+    v = solve({}, {"db": "Heaviside(b + x*w)"}).verdicts[0]
+    assert v.passed is True and "Heaviside(0) = 1/2 (SymPy's default" in v.evidence
+    # one kink value per kink; a formula undefined at the kink takes the stated value
+    r = solve({"activation": "Min(1, Max(-1, z))"},
+              {"db": "Heaviside(1 - b - x*w)*Heaviside(1 + b + x*w)", "kink_value": [1, 0]})
+    assert r.passed and r.verdicts[0].evidence.count("consistent with your kink_value") == 2
+    # a formula that is 1/4 + Heaviside(0)/2 at the kink agrees with kink_value = 0 for no Heaviside(0) in [0, 1]
+    v = solve({}, {"db": "Heaviside(b + x*w)/2 + (1 + sign(b + x*w))/4", "kink_value": 0}).verdicts[0]
+    assert v.passed is False and "for no H0 in [0, 1]" in v.evidence and "H0/2 + 1/4" in v.evidence
+    r = solve({}, {"db": "relu(b + x*w)/(b + x*w)", "kink_value": 0})
+    assert r.passed and "kink_value = 0 supplies the value" in r.verdicts[0].evidence
 
 
 @pytest.mark.parametrize("act, right, wrong", [

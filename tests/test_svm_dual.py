@@ -50,8 +50,23 @@ def test_t3b_wrong_lagrangian(claim, diagnosis):
     r = solve_t3b({}, {"lagrangian": claim})
     v = r.verdicts[0]
     assert v.passed is False and not r.passed
-    assert diagnosis in v.evidence and "claimed - derived =" in v.evidence and "differs at (" in v.evidence
-    assert v.evidence_math
+    assert diagnosis in v.evidence and "claimed minus the derived Lagrangian" in v.evidence
+    assert "differs at (" in v.evidence and "alpha_1 = " in v.evidence
+    assert r"L_{\text{claimed}}-L=" in v.evidence_math and r"\text{derived: }" in v.evidence_math
+    assert "**" not in v.evidence and "alpha1*" not in v.evidence      # no Python syntax in the plain text
+
+
+def test_t3b_oracles_are_independent_and_the_seed_is_recorded():
+    r = solve_t3b({})
+    assert r.random_state == 0 and r.checks_passed
+    names = [c.name for c in r.checks]
+    # the two notations are both ours: labelled as a consistency check, not as an oracle
+    assert not any(n.startswith("index form = entry-wise") for n in names)
+    assert any(n.startswith("consistency of the two notations") for n in names)
+    oracle = next(c for c in r.checks if "at the cvxpy optimum" in c.name)
+    assert "primal and dual solved separately" in oracle.method and "|L - dual optimum|" in oracle.detail
+    weak = next(c for c in r.checks if "weak duality" in c.name)
+    assert "seed 0" in weak.method and "50 random feasible" in weak.method
 
 
 def test_t3b_bad_claims():
@@ -81,6 +96,8 @@ def test_t3c_wrong_conditions():
     assert [v.passed for v in r.verdicts] == [False] * 3 and not r.passed
     for v in r.verdicts:
         assert "differs at (" in v.evidence and "the derived condition" in v.evidence
+        assert r"\text{claimed: }" in v.evidence_math and r"\text{derived: }" in v.evidence_math
+        assert "*" not in v.evidence.split("differs at")[0]
         residual = float(v.evidence.rsplit("= ", 1)[1])
         assert residual > 1e-3                     # the wrong condition fails at the cvxpy optimum too
     with pytest.raises(InputError, match="dL_dw"):
@@ -106,12 +123,27 @@ def test_t3d_wrong_dual_and_constraints():
     dual_v, cons_v = r.verdicts
     assert dual_v.passed is False and "hard-margin dual" in dual_v.evidence and "differs at (" in dual_v.evidence
     assert cons_v.passed is False and "'alpha_i <= C'" in cons_v.evidence and "violates it" in cons_v.evidence
+    # the violation reads plainly, and a difference shown is lhs - rhs with its true sign
+    import re
+    m = re.search(r"for i = (\d+): alpha_\1 = ([\d.]+) > C = 0\.5 \(lhs - rhs = ([-\d.e]+);", cons_v.evidence)
+    assert m, cons_v.evidence
+    assert float(m.group(2)) > 0.5 and float(m.group(3)) > 0
+    assert abs(float(m.group(3)) - (float(m.group(2)) - 0.5)) < 1e-3
+    assert r"D_{\text{claimed}}-D=" in dual_v.evidence_math and "**" not in dual_v.evidence
     r2 = solve_t3d(SMALL, {"constraints": ["alpha_i >= 0"]})
     assert r2.verdicts[0].passed is False and "missing sum_i alpha_i y_i = 0" in r2.verdicts[0].evidence
     r3 = solve_t3d(SMALL, {"dual": "-(" + DUAL + ")"})
     assert "negative of the dual" in r3.verdicts[0].evidence
     with pytest.raises(InputError, match="constraints"):
         solve_t3d(SMALL, {"constraints": "alpha_i >= 0"})
+
+
+def test_t3c_stationarity_step_names_all_primal_variables_and_details_are_words():
+    r = solve_t3c({})
+    step = r.steps[1]
+    assert "(w, b, xi)" in step.text and "(w, b)" not in step.text.replace("(w, b, xi)", "")
+    for c in r.checks:
+        assert "True" not in c.detail and "False" not in c.detail, c.detail
 
 
 def test_derivation_has_no_gaps_and_the_registry_runs_them():

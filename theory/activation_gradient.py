@@ -11,7 +11,12 @@ convention. The oracles are ``torch.autograd`` and central finite differences
 A claimed gradient is compared region by region (b + x*w below, between and
 above the kinks), so ``Heaviside(b + x*w)``, ``relu(b + x*w)/(b + x*w)`` and
 ``(1 + sign(b + x*w))/2`` are all accepted for ReLU; its value at the kink is
-accepted when it lies in the subdifferential (or is undefined there).
+accepted when it lies in the subdifferential (or is undefined there). With a
+stated ``kink_value`` each formula's value at the kink must also equal it: a
+formula and a convention that disagree are rejected with both values. The
+value Heaviside(0) is itself a convention the notation leaves open (SymPy's
+default is 1/2), so it is read as the value that makes the formula agree with
+the stated kink_value, when one in [0, 1] exists.
 
 >>> r = solve({"activation": "relu(z)"}, {"db": "Heaviside(b + x*w)", "dw": "x*Heaviside(b + x*w)"})
 >>> [v.passed for v in r.verdicts], r.checks_passed
@@ -51,8 +56,12 @@ Piecewise claims are compared region by region (split on the sign of
 b + x*w - k at each kink k). At a kink g has no derivative: any value in the
 subdifferential (for ReLU, any value in [0, 1]) is accepted, and a formula
 that is undefined exactly at the kink, such as relu(b + x*w)/(b + x*w), is
-accepted with a note. Comparisons such as (b + x*w > 0) are not part of the
-language: write Heaviside(b + x*w) instead.
+accepted with a note. With kink_value given, each formula's value at the kink must
+equal it: (1 + sign(b + x*w))/2 gives 1/2 there and contradicts kink_value = 0. The
+value Heaviside(0) is a convention the notation leaves open; it is read as the one
+that agrees with your kink_value (SymPy's default 1/2 when none is stated).
+Comparisons such as (b + x*w > 0) are not part of the language: write
+Heaviside(b + x*w) instead.
 """
 
 NAMED = {"relu": "relu(z)", "sigmoid": "sigmoid(z)", "tanh": "tanh(z)", "softplus": "softplus(z)"}
@@ -337,8 +346,9 @@ def _autograd_check(an: Analysis, wrt: list[str], seed: int = 0) -> Check:
             d = derived_value(an, v, p)
             worst = max(worst, abs(auto[v] - d) / max(1.0, abs(d)))
     return Check("the piecewise gradient agrees with torch.autograd away from the kinks",
-                 f"torch.autograd.grad of g(b + x*w), float64, {len(pts)} random (b, x, w) in [-3, 3]^3 "
-                 f"with |b + x*w - kink| > {MARGIN:g}", worst < 1e-9, f"largest relative difference {worst:.2g}")
+                 f"torch.autograd.grad of g(b + x*w), float64, {len(pts)} random points, each of b, x, w "
+                 f"uniform in [-3, 3], with |b + x*w - kink| > {MARGIN:g}", worst < 1e-9,
+                 f"largest relative difference {worst:.2g}")
 
 
 def _fd_check(an: Analysis, wrt: list[str], seed: int = 1) -> Check:
@@ -423,38 +433,116 @@ def _check_region(an: Analysis, reg: Region, claimed: sp.Expr, v: str, seed: int
         point = {"b": zv - xv * wv, "x": xv, "w": wv}
         cv, dv = _num(claimed, point), _num(reg.dpiece.subs(an.z, affine()) * d_affine(v), point)
         where = f"in the region {reg.text('b + x*w')}: " if an.kinks else ""
-        eq.evidence = (f"{where}differs at (b = {sp.N(point['b'], 6)}, x = {sp.N(xv, 6)}, "
-                       f"w = {sp.N(wv, 6)}), where b + x*w = {sp.N(zv, 6)}: claimed = "
-                       f"{sp.N(cv, 12) if cv is not None else 'undefined'}, derived = {sp.N(dv, 12)}")
+        eq.evidence = (f"{where}differs at (b = {float(point['b']):.6g}, x = {float(xv):.6g}, "
+                       f"w = {float(wv):.6g}), where b + x*w = {float(zv):.6g}: claimed = "
+                       f"{f'{float(cv):.10g}' if cv is not None else 'undefined'}, derived = {float(dv):.10g}")
     return eq
 
 
-def _kink_note(an: Analysis, claimed: sp.Expr, v: str) -> tuple[bool, str]:
-    """Is the claim's value at each kink a subgradient (or undefined)?"""
+H0 = sp.Symbol("H0", real=True)  # Heaviside(0): the notation leaves it open
+
+
+def _open_heaviside(e: sp.Expr) -> sp.Expr:
+    """Heaviside(s) with its value at s = 0 left as the symbol H0 (SymPy would fix it to 1/2)."""
+    return e.replace(lambda t: isinstance(t, sp.Heaviside), lambda t: sp.Heaviside(t.args[0], H0))
+
+
+def _at_kink(claimed: sp.Expr, point: dict) -> Optional[sp.Expr]:
+    """The claim at a point on a kink, exact, possibly in H0; None when undefined there."""
+    s = symbols()
+    try:
+        val = sp.simplify(_open_heaviside(sp.sympify(claimed)).subs({s[n]: sp.nsimplify(point[n]) for n in point}))
+    except Exception:  # noqa: BLE001 - undefined values count as undefined
+        return None
+    if val.has(sp.nan, sp.zoo, sp.oo, -sp.oo) or not val.free_symbols <= {H0}:
+        return None
+    if not val.free_symbols:
+        val = sp.nsimplify(val.evalf(30), rational=True, tolerance=1e-20)
+        if not val.is_real:
+            return None
+    return val
+
+
+def _fmt(v) -> str:
+    return sp.sstr(v) if isinstance(v, sp.Rational) else f"{float(v):.8g}"
+
+
+def _kink_note(an: Analysis, claimed: sp.Expr, v: str, stated: Optional[list] = None) -> tuple[bool, str]:
+    """Is the claim's value at each kink a subgradient (or undefined)? With a stated kink_value,
+    does the formula's value at the kink agree with it?
+
+    The value of Heaviside(0) is a convention that the notation leaves open (SymPy's default is 1/2):
+    a formula whose kink value depends on it is read with the Heaviside(0) that makes it agree with
+    the stated kink_value, when one in [0, 1] exists; without a stated kink_value, with SymPy's 1/2."""
     notes, ok = [], True
-    for kink in an.kinks:
+    for n_k, kink in enumerate(an.kinks):
+        c_stated = stated[n_k] if stated is not None else None
+        if c_stated is not None and not (kink.lo <= c_stated <= kink.hi):
+            c_stated = None  # not a subgradient: the kink_value verdict says so; nothing to compare with
+        at = f"at the kink b + x*w = {sp.sstr(kink.at)}"
+        values = []
         for xv, wv in ((sp.Rational(1, 2), sp.Integer(2)), (sp.Rational(-3, 2), sp.Rational(7, 10))):
             point = {"b": kink.at - xv * wv, "x": xv, "w": wv}
-            val = _num(claimed, point)
+            val = _at_kink(claimed, point)
             factor = {"b": sp.S.One, "w": xv, "x": wv}[v]
-            where = f"at the kink b + x*w = {sp.sstr(kink.at)} (b = {sp.sstr(point['b'])}, x = {xv}, w = {wv})"
-            if val is None:
-                notes.append(f"{where} the formula is undefined; g has no derivative there, so this is accepted, "
+            values.append((point, None if val is None else sp.simplify(val / factor)))
+        if any(c is None for _, c in values):
+            if c_stated is not None:
+                notes.append(f"{at} the formula is undefined; g has no derivative there, so this is accepted, and "
+                             f"your kink_value = {_fmt(c_stated)} supplies the value")
+            else:
+                notes.append(f"{at} the formula is undefined; g has no derivative there, so this is accepted, "
                              f"but a convention (any g'(s) in [{sp.sstr(kink.lo)}, {sp.sstr(kink.hi)}]) should be stated")
-                break
-            c = sp.nsimplify(val / factor, rational=True, tolerance=1e-15)
-            if not (kink.lo - sp.Rational(1, 10**12) <= c <= kink.hi + sp.Rational(1, 10**12)):
+            continue
+        cs = [c for _, c in values]
+        opens = any(c.has(H0) for c in cs)
+        if opens:
+            h_choice = None
+            if c_stated is not None:
+                sols = sp.solve([sp.Eq(c, c_stated) for c in cs], H0, dict=True)
+                h_choice = next((d_[H0] for d_ in sols if H0 in d_ and 0 <= d_[H0] <= 1), None)
+            if c_stated is not None and h_choice is None:
                 ok = False
-                notes.append(f"{where} the formula gives {sp.N(val, 8)}, i.e. g'(s) = {sp.N(c, 8)}, outside the "
-                             f"subdifferential [{sp.sstr(kink.lo)}, {sp.sstr(kink.hi)}]")
-                break
+                vals = ", ".join(sorted({sp.sstr(c) for c in cs}))
+                notes.append(f"{at} the formula gives g'(s) = {vals} (H0 = Heaviside(0)), which equals your "
+                             f"kink_value = {_fmt(c_stated)} for no H0 in [0, 1]: the formula and the stated "
+                             "convention disagree")
+                continue
+            h = h_choice if h_choice is not None else sp.Rational(1, 2)
+            cs = [sp.simplify(c.subs(H0, h)) for c in cs]
+        c = cs[0]
+        lo, hi = kink.lo - sp.Rational(1, 10**12), kink.hi + sp.Rational(1, 10**12)
+        if any(not (lo <= ci <= hi) for ci in cs) or any(sp.simplify(ci - c) != 0 for ci in cs):
+            ok = False
+            point, _ = values[0]
+            notes.append(f"{at} (b = {sp.sstr(point['b'])}, x = {sp.sstr(point['x'])}, w = {sp.sstr(point['w'])}) "
+                         f"the formula gives g'(s) = {_fmt(c)}, outside the subdifferential "
+                         f"[{sp.sstr(kink.lo)}, {sp.sstr(kink.hi)}]" if not (lo <= c <= hi) else
+                         f"{at} the formula gives g'(s) = " + " or ".join(_fmt(ci) for ci in cs)
+                         + " depending on the point: not one value of g'(s)")
+            continue
+        if not opens:
+            heav = ""
+        elif c_stated is None:
+            heav = f" with Heaviside(0) = {sp.sstr(h)} (SymPy's default; the notation leaves Heaviside(0) open)"
         else:
-            notes.append(f"at the kink b + x*w = {sp.sstr(kink.at)} the formula uses g'(s) = {sp.sstr(c)}, a valid "
-                         f"subgradient (any value in [{sp.sstr(kink.lo)}, {sp.sstr(kink.hi)}] is accepted)")
+            heav = (f" with Heaviside(0) read as {sp.sstr(h)} (a convention the notation leaves open; SymPy's "
+                    "default is 1/2)")
+        if c_stated is not None:
+            if sp.simplify(c - c_stated) != 0:
+                ok = False
+                notes.append(f"{at} the formula gives g'(s) = {_fmt(c)}, while your kink_value states g'(s) = "
+                             f"{_fmt(c_stated)} there: the formula and the stated convention disagree")
+                continue
+            notes.append(f"{at} the formula gives g'(s) = {_fmt(c)}{heav}, consistent with your kink_value = "
+                         f"{_fmt(c_stated)}")
+        else:
+            notes.append(f"{at} the formula gives g'(s) = {_fmt(c)}{heav}, a valid subgradient (any value in "
+                         f"[{sp.sstr(kink.lo)}, {sp.sstr(kink.hi)}] is accepted)")
     return ok, "; ".join(notes)
 
 
-def verify_claim(an: Analysis, v: str, text: str, claimed: sp.Expr) -> Verdict:
+def verify_claim(an: Analysis, v: str, text: str, claimed: sp.Expr, stated: Optional[list] = None) -> Verdict:
     label = f"d{v} = {text}"
     methods, undecided = [], None
     for n, reg in enumerate(an.regions):
@@ -473,24 +561,29 @@ def verify_claim(an: Analysis, v: str, text: str, claimed: sp.Expr) -> Verdict:
                else "not proved; agrees at 20 random points (50 digits)")
     if not an.kinks:
         return Verdict(label, True, how)
-    ok, note = _kink_note(an, claimed, v)
+    ok, note = _kink_note(an, claimed, v, stated)
     if not ok:
         return Verdict(label, False, f"equal away from the kinks ({how}), but {note}", _gradient_latex(an, v))
     return Verdict(label, True, f"equal on each region ({how}); {note}")
 
 
-def _kink_value_verdict(an: Analysis, value: Any) -> Verdict:
+def _kink_numbers(an: Analysis, value: Any) -> list:
+    """The stated kink_value(s), one per kink (InputError names the key)."""
     vals = value if isinstance(value, list) else [value]
     where = f'["{PID}"].kink_value'
-    if not an.kinks:
-        return Verdict(f"kink_value = {value}", False, "this activation has no kink: it is differentiable everywhere")
     if len(vals) != len(an.kinks):
         raise InputError(f"{where}: expected {len(an.kinks)} value(s), one per kink")
     try:
         from theory.parse import parse_number
-        nums = [parse_number(v) for v in vals]
+        return [parse_number(v) for v in vals]
     except ExprError as exc:
         raise InputError(f"{where}: {exc}") from None
+
+
+def _kink_value_verdict(an: Analysis, value: Any) -> Verdict:
+    if not an.kinks:
+        return Verdict(f"kink_value = {value}", False, "this activation has no kink: it is differentiable everywhere")
+    nums = _kink_numbers(an, value)
     for c, kink in zip(nums, an.kinks):
         if not (kink.lo <= c <= kink.hi):
             return Verdict(f"kink_value = {value}", False,
@@ -530,16 +623,21 @@ def _in_terms_of_g(g: sp.Expr, dg: sp.Expr, z: sp.Symbol) -> Optional[str]:
     return None
 
 
+def _plain(e) -> str:
+    """An expression as plain text: s for the argument, ^ for powers, a space for products."""
+    return sp.sstr(e).replace("**", "^").replace("*", " ")
+
+
 def _summary(an: Analysis, wrt: list[str]) -> str:
-    s = "b + x*w"
+    s_sym = sp.Symbol("s", real=True)
     if not an.kinks:
-        parts = [sp.sstr(sp.simplify(an.regions[0].dpiece.subs(an.z, affine())))]
+        parts = [_plain(sp.simplify(an.regions[0].dpiece.subs(an.z, s_sym)))]
     else:
-        parts = [f"{sp.sstr(r.dpiece.subs(an.z, affine()))} if {r.text(s)}" for r in an.regions]
-        parts += [f"any value in [{sp.sstr(k.lo)}, {sp.sstr(k.hi)}] at {s} = {sp.sstr(k.at)} (we take "
+        parts = [f"{_plain(r.dpiece.subs(an.z, s_sym))} if {r.text('s')}" for r in an.regions]
+        parts += [f"any value in [{sp.sstr(k.lo)}, {sp.sstr(k.hi)}] at s = {sp.sstr(k.at)} (we take "
                   f"{sp.sstr(k.convention)})" for k in an.kinks]
-    gp = "with s = b + x*w: g'(s) = " + ", ".join(parts)
-    return gp + "; " + ", ".join(f"d/d{v} = " + ("g'(s)" if d_affine(v) == 1 else f"{sp.sstr(d_affine(v))}*g'(s)")
+    gp = "with s = b + x w: g'(s) = " + ", ".join(parts)
+    return gp + "; " + ", ".join(f"d/d{v} = " + ("g'(s)" if d_affine(v) == 1 else f"{_plain(d_affine(v))} g'(s)")
                                  for v in wrt)
 
 
@@ -611,9 +709,10 @@ def solve(params: dict[str, Any], claims: Optional[dict] = None) -> Result:
         result.checks.append(_kink_check(an, k, wrt))
     summary = _summary(an, wrt)
     result.summary = summary
+    stated = _kink_numbers(an, claims["kink_value"]) if claims and "kink_value" in claims and an.kinks else None
     for v in wrt:
         if v in parsed:
-            result.verdicts.append(verify_claim(an, v, claims[f"d{v}"], parsed[v]))
+            result.verdicts.append(verify_claim(an, v, claims[f"d{v}"], parsed[v], stated))
     if claims and "kink_value" in claims:
         result.verdicts.append(_kink_value_verdict(an, claims["kink_value"]))
     return result

@@ -23,7 +23,7 @@ from problems.model import Check, Result, Step, Table, Verdict
 from theory.equivalence import equivalent_matrix
 from theory.parse import FUNCTIONS, ExprError, parse_expr
 
-CLAIM_DIMS = (2, 3, 4)   # a claim is compared for these d and every one-hot y
+CLAIM_DIMS = tuple(range(2, 9))   # a claim is compared for d = 2..8 (as the sheet asks) and every one-hot y
 SEED = 0
 
 CLAIM_SCHEMA = """\
@@ -39,7 +39,7 @@ Claims for tau.t4 (gradient of the softmax cross-entropy), one TOML table:
 Names: vectors w, y (inside softmax(u), sum(u) = sum of the coordinates, exp(u) coordinate-wise);
 components w_k, y_k, s_k = softmax(w)_k (index k = the component, j = a summation index inside
 sum_j(...)), w1, y2, s3 for a fixed coordinate; delta(j, k) is the Kronecker delta.
-The claim is compared, component by component, with the derived gradient for d = 2, 3, 4
+The claim is compared, component by component, with the derived gradient for d = 2, ..., 8
 and every one-hot y; a wrong claim is rejected with the point w, the class and both values.
 """
 
@@ -180,8 +180,10 @@ def prove_index_form() -> tuple[bool, str, str]:
     resid = sp.simplify(g - (sp.exp(w[k]) / S - y[k]))
     expected = (sp.Sum(y[j], (j, 1, d)) - 1) * sp.exp(w[k]) / S
     ok = in_range and sp.simplify(resid - expected) == 0 and resid.subs(sp.Sum(y[j], (j, 1, d)), 1) == 0
-    return ok, sp.latex(resid), (f"SymPy: dl/dw_k - (s_k - y_k) = {sp.sstr(resid)}; it vanishes when sum_j y_j = 1"
-                                 f" (the case split of the derivative is k <= d: {in_range})")
+    return ok, sp.latex(resid), ("SymPy: dl/dw_k - (s_k - y_k) = (sum_j y_j - 1) s_k "
+                                 f"({'confirmed' if ok else 'not confirmed'}; the LaTeX is in the derivation); it "
+                                 "vanishes when sum_j y_j = 1. The derivative's only case split is k <= d: "
+                                 f"{'yes' if in_range else 'no'}")
 
 
 # ---------------------------------------------------------------- numeric oracles
@@ -262,18 +264,32 @@ def _judge(text: str, pid: str) -> Verdict:
             derived = sp.Matrix([s[m] - (1 if m == c else 0) for m in range(d)])
             eq = equivalent_matrix(claimed, derived, lang.w)
             if eq.equal is False:
-                comp = eq.entry[0] + 1 if eq.entry else "?"
-                return Verdict(f"gradient = {text}", False,
-                               f"d = {d}, y = e_{c + 1} (one-hot), component {comp}: "
-                               + eq.evidence.split(" ", 3)[-1],
-                               r"\nabla\ell_y(w)=\mathrm{softmax}(w)-y")
+                return _rejected(text, d, c, eq, parsed[d].xreplace(onehot), derived)
             if eq.equal is None:
                 return Verdict(f"gradient = {text}", None, f"d = {d}, y = e_{c + 1}: {eq.evidence}")
             numeric |= eq.method != "exact"
     how = "not proved for every entry; agrees at random points" if numeric else "proved exactly"
     return Verdict(f"gradient = {text}", True,
-                   f"{how}: every component equals softmax(w)_k - y_k for d = "
-                   f"{', '.join(map(str, CLAIM_DIMS))} and every one-hot y")
+                   f"{how}: every component equals softmax(w)_k - y_k for d = {CLAIM_DIMS[0]}, ..., "
+                   f"{CLAIM_DIMS[-1]} and every one-hot y")
+
+
+def _rejected(text: str, d: int, c: int, eq, claimed: sp.Matrix, derived: sp.Matrix) -> Verdict:
+    """The first differing component: the point and both values in words, the difference as LaTeX."""
+    k = eq.entry[0] if eq.entry else 0
+    where = f"d = {d}, y = e_{c + 1} (one-hot), component {k + 1}"
+    if eq.point:
+        at = ", ".join(f"{n[0]}_{n[1:]} = {v}" for n, v in eq.point.items())
+        values = ", ".join(f"{lab} = {float(sp.Float(v, 30)):.10g}"
+                           for lab, v in (("claimed", eq.claimed_value), ("derived", eq.derived_value))
+                           if v is not None)
+        text_ev = f"{where}: differs at ({at}): {values}; the difference is shown below"
+    else:
+        text_ev = f"{where}: the claimed and the derived component differ by the expression shown below"
+    diff = sp.simplify(claimed[k] - derived[k])
+    lhs = rf"\Big(\text{{claimed}}-\text{{derived}}\Big)_{{{k + 1}}}"
+    math = (lhs + "=" + sp.latex(diff) + r",\qquad \text{derived: }\nabla\ell_y(w)=\mathrm{softmax}(w)-y")
+    return Verdict(f"gradient = {text}", False, text_ev, math)
 
 
 def solve_t4(params: dict[str, Any], claims: Optional[dict] = None) -> Result:
@@ -295,7 +311,7 @@ def solve_t4(params: dict[str, Any], claims: Optional[dict] = None) -> Result:
     proofs = {d: prove_dimension(d) for d in dims}
     all_ok = all(ok for ok, _ in proofs.values())
     result.steps += [
-        Step(text="With s = softmax(w), log s_j = w_j - log sum_m e^{w_m}, so the loss is",
+        Step(text="With s = softmax(w), the logarithm of s_j is w_j minus the log-sum-exp of w, so the loss is",
              math=r"\ell_y(w)=-\sum_{j=1}^d y_j\log s_j=-\sum_{j=1}^d y_j w_j+\Big(\sum_{j=1}^d y_j\Big)"
                   r"\log\sum_{m=1}^d e^{w_m}", rule="definition of the softmax"),
         Step(text="Differentiate log s_j with respect to w_k (the derivative of log-sum-exp is the softmax):",

@@ -273,7 +273,7 @@ def cube_point(S: Instance, claimed, derived, seed: int = 0, tries: int = 60) ->
         if not (a.is_number and b.is_number) or a.has(sp.zoo, sp.nan) or b.has(sp.zoo, sp.nan):
             continue
         if sp.simplify(a - b) != 0:
-            where = ", ".join(f"{t} = {v}" for t, v in point.items())
+            where = ", ".join(f"{_plain(t)} = {v}" for t, v in point.items())
             return f"differs at ({where}): claimed = {a}, derived = {b}"
     return ""
 
@@ -373,9 +373,13 @@ def _judge_lagrangian(text: str, claims: dict, pid: str) -> Verdict:
                 break
         resid = sp.expand(claim - L)
         point = cube_point(S, S.reduce_signs(claim), S.reduce_signs(L)) or eq.evidence.split("; claimed - derived")[0]
+        derived_tex = _latex_instance(S) if n * d <= 4 else _latex_L_index()
         return Verdict(f"lagrangian = {text}", False,
-                       f"{why}At n = {n}, d = {d}: claimed - derived = {sp.sstr(sp.factor(resid))[:300]}; " + point,
-                       _latex_instance(S) if n * d <= 4 else _latex_L_index())
+                       f"{why}At n = {n}, d = {d} the claimed minus the derived Lagrangian is the expression shown "
+                       "below (not 0); " + point,
+                       r"\begin{aligned}&" + _latex_difference(r"L_{\text{claimed}}-L", resid, S.alpha)
+                       + r"\\[4pt]&\text{derived: }" + derived_tex.replace(r"\begin{aligned}", r"\begin{aligned}[t]", 1)
+                       + r"\end{aligned}")
     return Verdict(f"lagrangian = {text}", True,
                    f"expanded at {_sizes_text(sizes)}: equal to the derived Lagrangian ({eq.evidence})")
 
@@ -403,7 +407,11 @@ def _latex_instance(S: Instance) -> str:
 
 def solve_t3b(params: dict[str, Any], claims: Optional[dict] = None) -> Result:
     pid = "tau.t3b"
-    result = Result(problem_id=pid, title="Lagrangian", params=dict(params), random_state=None)
+    result = Result(problem_id=pid, title="Lagrangian", params={**params, "numeric instance":
+                    f"n = {NUMERIC_N}, d = {NUMERIC_D}, C = 1, seeded non-separable data", "solver": ns.SOLVER_TEXT},
+                    random_state=T3B_SEED)
+    result.data = {"dataset": f"synthetic: n = {NUMERIC_N}, d = {NUMERIC_D}, seed {T3B_SEED} (non-separable), for the "
+                              "numeric checks; the derivation is symbolic"}
     verdict = None
     if claims:
         _check_keys(claims, {"lagrangian", "n", "d"}, pid)
@@ -411,40 +419,70 @@ def solve_t3b(params: dict[str, Any], claims: Optional[dict] = None) -> Result:
             verdict = _judge_lagrangian(_text(claims, "lagrangian", pid), claims, pid)
     S = Instance(2, 2)
     result.steps = _t3b_steps(S)
-    # checks: the index-notation Lagrangian (parsed from our own sum notation) equals the entry-wise one
+    # a consistency check of the two notations (both are ours: not an oracle) ...
     ref = ("norm(w)**2/2 + C/2*sum_i(xi_i**2) - sum_i(alpha_i*(y_i*(dot(w, x_i) + b) - 1 + xi_i))")
-    for n, d in SIZES + ((4, 3),):
+    sizes = SIZES + ((4, 3),)
+    same = []
+    for n, d in sizes:
         Sn = Instance(n, d)
         eq = equivalent(Sn.scalar(ref, "reference"), Sn.lagrangian(), Sn.concrete())
-        result.checks.append(Check(f"index form = entry-wise Lagrangian (n = {n}, d = {d})", eq.method,
-                                   eq.equal is True and eq.method == "exact", eq.evidence))
-    result.checks.append(_weak_duality_check())
+        same.append(eq.equal is True and eq.method == "exact")
+    result.checks.append(Check(
+        "consistency of the two notations: the index form (sum_i, dot) read by the claim language expands to the "
+        "entry-wise SymPy Lagrangian", "SymPy expansion; both forms are written in this solver, so this checks the "
+        "claim language, not the Lagrangian", all(same),
+        "; ".join(f"n = {n}, d = {d}: {'identical' if ok else 'different'}" for (n, d), ok in zip(sizes, same))))
+    # ... and the oracles: cvxpy's optimum and multipliers, which know nothing of our SymPy L
+    result.checks += _lagrangian_oracle_checks(seed=T3B_SEED)
     result.summary = "L = 1/2||w||^2 + C/2 sum xi_i^2 - sum alpha_i (y_i(w.x_i + b) - 1 + xi_i), alpha >= 0"
     if verdict:
         result.verdicts.append(verdict)
     return result
 
 
-def _weak_duality_check(seed: int = 0) -> Check:
-    """L <= objective at feasible points with alpha >= 0, and L = objective at the cvxpy optimum (complementarity)."""
+T3B_SEED = 0   # the data and the 50 random feasible points of the tau.t3b oracle checks
+
+
+def _lagrangian_oracle_checks(seed: int = T3B_SEED) -> list[Check]:
+    """The SymPy Lagrangian (n = NUMERIC_N, d = NUMERIC_D) against cvxpy, which never sees it:
+
+    * at the primal optimum with cvxpy's multipliers alpha* it equals the primal and the dual optimum
+      (complementarity; zero gap) and its gradient in (w, b, xi) vanishes (a saddle point);
+    * it is <= the objective at random feasible points with alpha >= 0 (weak duality)."""
     X, y = ns.make_data(NUMERIC_N, NUMERIC_D, separable=False, seed=seed)
-    sol = ns.SoftSVM(X, y).primal(1.0)
+    svm = ns.SoftSVM(X, y)
+    p, dual_value = svm.primal(1.0), svm.dual(1.0).value
+    S = Instance(NUMERIC_N, NUMERIC_D)
+    data = {S.C: 1, **{t: int(v) for t, v in zip(S.y, y)}}
+    data.update({S.x[i][m]: sp.Float(float(X[i, m]), 17) for i in range(NUMERIC_N) for m in range(NUMERIC_D)})
+    L, f = S.lagrangian().xreplace(data), S.objective().xreplace(data)
+    prim = S.w + [S.b] + S.xi
+    args = prim + S.alpha
+    L_num, f_num = sp.lambdify(args, L, "numpy"), sp.lambdify(args, f, "numpy")
+    grad = sp.lambdify(args, [sp.diff(L, v) for v in prim], "numpy")
+    at_opt = [*p.w, p.b, *p.xi, *p.alpha]
+    L_opt = float(L_num(*at_opt))
+    gap_p, gap_d = abs(L_opt - p.value), abs(L_opt - dual_value)
+    g_max = float(np.abs(np.array(grad(*at_opt), dtype=float)).max())
     rng = np.random.default_rng(seed)
     worst = -np.inf
     for _ in range(50):
         w, b = rng.normal(size=NUMERIC_D), rng.normal()
         xi = np.maximum(0, 1 - y * (X @ w + b)) + rng.uniform(0, 1, size=NUMERIC_N)   # feasible
         a = rng.uniform(0, 2, size=NUMERIC_N)
-        f = 0.5 * w @ w + 0.5 * xi @ xi
-        L = f - a @ (y * (X @ w + b) - 1 + xi)
-        worst = max(worst, L - f)
-    p = sol
-    L_opt = 0.5 * p.w @ p.w + 0.5 * p.xi @ p.xi - p.alpha @ (y * (X @ p.w + p.b) - 1 + p.xi)
-    gap = abs(L_opt - p.value)
-    return Check("L <= objective at feasible points (alpha >= 0), L = objective at the optimum",
-                 f"50 random feasible points, n = {NUMERIC_N}, d = {NUMERIC_D}, C = 1; optimum by {ns.SOLVER_TEXT}",
-                 bool(worst <= 1e-12 and gap <= 1e-7),
-                 f"largest L - objective {worst:.3g} (must be <= 0); |L - objective| at the optimum {gap:.1e}")
+        pt = [*w, b, *xi, *a]
+        worst = max(worst, float(L_num(*pt) - f_num(*pt)))
+    where = f"n = {NUMERIC_N}, d = {NUMERIC_D}, C = 1, seeded non-separable data (seed {seed})"
+    return [
+        Check("the SymPy Lagrangian at the cvxpy optimum, with cvxpy's multipliers alpha*, equals the primal and "
+              "the dual optimum, and its gradient in (w, b, xi) vanishes there",
+              f"{ns.SOLVER_TEXT}: primal and dual solved separately; L evaluated and differentiated by SymPy; {where}",
+              bool(gap_p <= 1e-7 and gap_d <= 1e-6 and g_max <= 1e-6),
+              f"|L - primal optimum| {gap_p:.1e}, |L - dual optimum| {gap_d:.1e}, largest |dL| {g_max:.1e}"),
+        Check("the SymPy Lagrangian is at most the objective at feasible points (alpha >= 0): weak duality",
+              f"50 random feasible (w, b, xi), each alpha_i uniform in [0, 2] (NumPy generator, seed {seed}); {where}",
+              bool(worst <= 1e-12), f"largest L - objective {worst:.3g} (must be <= 0)"),
+    ]
 
 
 # ---------------------------------------------------------------- tau.t3c
@@ -505,19 +543,21 @@ def _judge_condition(S: Instance, key: str, text: str, pid: str, derived) -> Ver
     for r, (pivot, value) in zip(residuals, derived[key]):
         r = S.reduce_signs(r)
         coef = sp.expand(sp.diff(r, pivot))
+        derived_tex = r"\text{derived: }\ " + sp.latex(pivot) + " = " + sp.latex(value)
         if coef == 0 or coef.has(pivot):
             return Verdict(claim_txt, False,
-                           f"at n = {S.n}, d = {S.d} the claimed equation {sp.sstr(r)} = 0 does not determine {pivot} "
-                           f"(the derived condition gives {pivot} = {sp.sstr(value)})")
+                           f"at n = {S.n}, d = {S.d} the claimed equation (shown below, left) does not determine "
+                           f"{_plain(pivot)}; the derived condition does (right)",
+                           r"\text{claimed: }\ " + sp.latex(r) + r" = 0,\qquad " + derived_tex)
         sol = S.reduce_signs(sp.cancel(-r.subs(pivot, 0) / coef))
         eq = equivalent(sol, value, [])
         if eq.equal is not True:
             return Verdict(claim_txt, eq.equal,
-                           f"at n = {S.n}, d = {S.d}: the claim gives {pivot} = {sp.sstr(sol)[:200]}, the derived "
-                           f"condition {pivot} = {sp.sstr(value)[:200]}; "
+                           f"at n = {S.n}, d = {S.d} the claim gives a value of {_plain(pivot)} that differs from the "
+                           "derived condition (both shown below); "
                            + ((cube_point(S, sol, value) or eq.evidence.split("; claimed - derived")[0])
                               if eq.equal is False else eq.evidence),
-                           sp.latex(pivot) + " = " + sp.latex(value))
+                           r"\text{claimed: }\ " + sp.latex(pivot) + " = " + sp.latex(sol) + r",\qquad " + derived_tex)
     return Verdict(claim_txt, True, "")
 
 
@@ -544,6 +584,8 @@ def solve_t3c(params: dict[str, Any], claims: Optional[dict] = None) -> Result:
     result = Result(problem_id=pid, title="Stationarity", params={"sizes": [list(s) for s in SIZES],
                     "numeric instance": f"n = {NUMERIC_N}, d = {NUMERIC_D}, C = {C:g}, seed 0, non-separable",
                     "solver": ns.SOLVER_TEXT}, random_state=0)
+    result.data = {"dataset": f"synthetic: n = {NUMERIC_N}, d = {NUMERIC_D}, seed 0 (non-separable), for the numeric "
+                              "checks; the derivation is symbolic"}
     texts = {}
     if claims:
         _check_keys(claims, set(STATIONARITY), pid)
@@ -553,10 +595,12 @@ def solve_t3c(params: dict[str, Any], claims: Optional[dict] = None) -> Result:
     S = Instance(*SIZES[0])
     L = S.lagrangian()
     result.steps.append(Step(text="The Lagrangian (tau.t3b):", math=_latex_L_index(), rule="definition"))
-    result.steps.append(Step(text="L is a convex quadratic in (w, b, xi) for fixed alpha (b enters linearly), so "
-                                  "its minimum over them is where the gradient vanishes (if the coefficient of b "
-                                  "is not 0, the infimum is -infinity).", rule="first-order condition",
-                             math=r"\nabla_{w,b,\xi}L=0"))
+    result.steps.append(Step(text="For fixed alpha, L is a convex function of all the primal variables (w, b, xi): "
+                                  "quadratic in w and xi (the Hessian below), linear in b. So its minimum over "
+                                  "(w, b, xi) is where the gradient vanishes; if the coefficient of b is not 0, the "
+                                  "infimum is minus infinity.", rule="first-order condition",
+                             math=r"\nabla^2_{(w,\xi)}L=\begin{pmatrix}I_d&0\\0&C\,I_n\end{pmatrix}\succeq0,"
+                                  r"\qquad \nabla_{w,b,\xi}L=0"))
     for key, (tex, _) in STATIONARITY.items():
         result.steps.append(Step(text=f"{key.replace('_', '/')}:", math=tex, rule="differentiate"))
     # checks: SymPy derivatives against the closed forms, at several sizes
@@ -571,7 +615,8 @@ def solve_t3c(params: dict[str, Any], claims: Optional[dict] = None) -> Result:
         ok_h = hess == sp.diag(*([1] * d + [Sn.C] * n))
         result.checks.append(Check(f"dL/dw, dL/db, dL/dxi equal the closed forms; Hessian in (w, xi) = diag(1, C) "
                                    f"(n = {n}, d = {d})", "SymPy differentiation, exact expansion",
-                                   bool(ok and ok_h), f"closed forms: {bool(ok)}; Hessian diag(I, C I): {bool(ok_h)}"))
+                                   bool(ok and ok_h), f"closed forms: {'yes' if ok else 'no'}; Hessian diag(I, C I): "
+                                   f"{'yes' if ok_h else 'no'}"))
     X, y = ns.make_data(NUMERIC_N, NUMERIC_D, separable=False, seed=0)
     sol = ns.SoftSVM(X, y).primal(C)
     r = kkt_residuals(X, y, C, sol.w, sol.b, sol.xi, sol.alpha)
@@ -583,7 +628,7 @@ def solve_t3c(params: dict[str, Any], claims: Optional[dict] = None) -> Result:
     result.tables.append(Table(
         caption=f"The cvxpy optimum of the primal (n = {NUMERIC_N}, d = {NUMERIC_D}, C = {C:g}, seeded non-separable "
                 f"data): the slacks xi* and the duals alpha* of the margin constraints; xi* = alpha*/C",
-        columns=["i", "y_i", "xi*_i", "alpha*_i", "alpha*_i / C"],
+        columns=["i", "label y", "slack xi*", "multiplier alpha*", "alpha* / C"],
         rows=[[str(i + 1), f"{y[i]:+.0f}", f"{sol.xi[i]:.6f}", f"{sol.alpha[i]:.6f}", f"{sol.alpha[i] / C:.6f}"]
               for i in range(NUMERIC_N)]))
     result.summary = "w = sum_i alpha_i y_i x_i, sum_i alpha_i y_i = 0, xi_i = alpha_i / C"
@@ -640,11 +685,13 @@ def _judge_dual(text: str, claims: dict, pid: str) -> tuple[Verdict, Optional[sp
                 break
         if not why and claim.free_symbols & set([S.b] + S.w + S.xi + S.mu):
             why = "The dual depends on alpha only: b, w and xi must be eliminated. "
-        resid = sp.factor(S.reduce_signs(claim - D))
+        resid = S.reduce_signs(claim - D)
         point = cube_point(S, S.reduce_signs(claim), S.reduce_signs(D)) or eq.evidence.split("; claimed - derived")[0]
         return Verdict(f"dual = {text}", False,
-                       f"{why}At n = {n}, d = {d}: claimed - derived = {sp.sstr(resid)[:300]}; " + point,
-                       DUAL_TEX), None
+                       f"{why}At n = {n}, d = {d} the claimed minus the derived dual objective is the expression "
+                       "shown below (not 0); " + point,
+                       r"\begin{aligned}&" + _latex_difference(r"D_{\text{claimed}}-D", resid, S.alpha)
+                       + r"\\ &\text{derived: }" + DUAL_TEX + r"\end{aligned}"), None
     return Verdict(f"dual = {text}", True,
                    f"expanded at {_sizes_text(sizes)}: equal to the derived dual objective ({eq.evidence})"), None
 
@@ -710,28 +757,57 @@ def _dual_at_optimum(text: str, pid: str, X, y, C: float, svm) -> tuple[str, boo
             f"objective is {float(v):.8g}, the primal optimum {primal:.8g}"), ns._close(float(v), primal) <= ns.VALUE_TOL
 
 
+def _plain(e) -> str:
+    """A small SymPy expression as plain text, with the point index written alpha_1, y_2, x_1_2."""
+    return re.sub(r"\b(alpha|xi|mu|y|w|x)(\d)", r"\1_\2", sp.sstr(e)).replace("**", "^")
+
+
+def _latex_difference(lhs: str, resid, alphas) -> str:
+    """``lhs = resid`` as LaTeX, the terms grouped by the multipliers alpha_i (one group per alpha_i)."""
+    groups = sp.collect(sp.expand(resid), alphas, evaluate=False)
+    terms = [sp.factor(c) * a for a, c in groups.items() if a != 1] + ([sp.factor(groups[1])] if 1 in groups else [])
+    if not terms:
+        return lhs + "=0"
+    texs = [sp.latex(t) for t in terms]
+    signed = [texs[0]] + [t if t.startswith("-") else "+" + t for t in texs[1:]]
+    if len(terms) == 1 or sum(map(len, texs)) < 90:
+        return lhs + "=" + "".join(signed)
+    return (r"\begin{aligned}" + lhs + "={}&" + r"\\&".join(signed) + r"\end{aligned}")  # one row per alpha_i
+
+
 def _violation(text: str, where: str, X, y, C: float, alpha) -> str:
-    """How the dual optimum violates a claimed constraint (empty when it does not, or for equations)."""
+    """How the dual optimum violates a claimed constraint, e.g. "alpha_1 = 0.1378 > C = 0.1" (empty when it
+    does not, or when the constraint cannot be evaluated)."""
     m = re.split(r"(>=|<=)", text)
     S = Instance(*X.shape)
     vals = {S.C: C, **{a: v for a, v in zip(S.alpha, alpha)}, **{s: v for s, v in zip(S.y, y)}}
     vals.update({S.x[i][k]: X[i, k] for i in range(X.shape[0]) for k in range(X.shape[1])})
     if len(m) == 3:
-        g = S.scalar(m[0], where, free=("i",)) - S.scalar(m[2], where, free=("i",))
-        g = g if m[1] == ">=" else -g
+        texts = (m[0].strip(), m[2].strip())
+        lhs, op, rhs = S.scalar(m[0], where, free=("i",)), m[1], S.scalar(m[2], where, free=("i",))
     else:
-        lhs, rhs = _split_equation(text, where)
-        g = S.scalar(lhs, where) - S.scalar(rhs, where)
-    insts = [S.bind(g, "i", k) for k in range(1, S.n + 1)] if "i" in S.placeholders_of(g) else [g]
-    for k, gi in enumerate(insts):
-        v = gi.xreplace({s: sp.Float(float(x), 20) for s, x in vals.items()})
-        if v.free_symbols:
+        a, b_ = _split_equation(text, where)
+        texts = (a.strip(), b_.strip())
+        lhs, op, rhs = S.scalar(a, where), "=", S.scalar(b_, where)
+    indexed = "i" in S.placeholders_of(lhs - rhs)
+    pairs = [(S.bind(lhs, "i", k), S.bind(rhs, "i", k)) for k in range(1, S.n + 1)] if indexed else [(lhs, rhs)]
+    for k, (l_k, r_k) in enumerate(pairs):
+        lv, rv = (e.xreplace({s: sp.Float(float(x), 20) for s, x in vals.items()}) for e in (l_k, r_k))
+        if lv.free_symbols or rv.free_symbols:
             return ""
-        v = float(v)
-        if (len(m) == 3 and v < -1e-6) or (len(m) != 3 and abs(v) > 1e-6):
-            at = f" for i = {k + 1}" if len(insts) > 1 else ""
-            return (f"the dual optimum violates it{at}: lhs - rhs = {v:.4g} (cvxpy, n = {S.n}, d = {S.d}, C = {C:g}, "
-                    f"seeded non-separable data)")
+        lv, rv = float(lv), float(rv)
+        diff = lv - rv                                     # lhs - rhs, literally
+        broken = {">=": diff < -1e-6, "<=": diff > 1e-6, "=": abs(diff) > 1e-6}[op]
+        if broken:
+            def side(e, t, v):       # "alpha_1 = 0.1378", "C = 0.1", or the number alone
+                return f"{v:.4g}" if not e.free_symbols else f"{_plain(e) if indexed else t} = {v:.4g}"
+            at = f" for i = {k + 1}" if indexed else ""
+            if op == "=":
+                shown = f"{side(l_k, texts[0], lv)}, not {side(r_k, texts[1], rv)}"
+            else:
+                shown = f"{side(l_k, texts[0], lv)} {'<' if op == '>=' else '>'} {side(r_k, texts[1], rv)}"
+            return (f"the dual optimum violates it{at}: {shown} "
+                    f"(lhs - rhs = {diff:.4g}; cvxpy, n = {S.n}, d = {S.d}, C = {C:g}, seeded non-separable data)")
     return ""
 
 
@@ -763,8 +839,8 @@ def solve_t3d(params: dict[str, Any], claims: Optional[dict] = None) -> Result:
     result.steps += [
         Step(text="Stationarity (tau.t3c):", rule="first-order conditions",
              math=r"w=\sum_i\alpha_iy_ix_i,\qquad \sum_i\alpha_iy_i=0,\qquad \xi_i=\alpha_i/C"),
-        Step(text="Substitute into L. The b term is -b sum alpha_i y_i = 0; the w terms give "
-                  "1/2||w||^2 - w.w = -1/2||w||^2; the xi terms give C/2 xi_i^2 - alpha_i xi_i = -alpha_i^2/(2C).",
+        Step(text="Substitute into L. The b term vanishes because sum_i alpha_i y_i = 0; the two w terms combine to "
+                  "minus half the squared norm of w; each slack term becomes -alpha_i^2/(2C):",
              rule="substitution",
              math=r"\begin{aligned}L&=\tfrac12\|w\|^2-w^\top\!\sum_i\alpha_iy_ix_i-b\sum_i\alpha_iy_i+\sum_i\alpha_i"
                   r"+\sum_i\Big(\tfrac C2\xi_i^2-\alpha_i\xi_i\Big)\\"
