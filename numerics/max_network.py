@@ -523,7 +523,7 @@ def parse_claims(claims: dict) -> dict:
         c = _rational(claims["output_bias"], f"{WHERE}.output_bias")
         out["net"] = Net([(Wq, b)], (a, c))
         out["n"] = n
-        out["text"] = "; ".join(f"{k} = {claims[k]!r}" for k in net_keys)
+        out["text"] = "; ".join(f"{k} = {claims[k]}" for k in net_keys)
     for key in ("width", "min_width"):
         if key in claims:
             v = claims[key]
@@ -571,16 +571,19 @@ def claim_verdicts(parsed: dict) -> list[Verdict]:
         out.append(Verdict(
             f"width = {w}: {w} hidden units suffice for max(x1, x2)", w >= 3,
             "true: the 3-unit network is verified exactly, and extra units with output weight 0 change nothing"
-            if w >= 3 else f"false: the least width is 3 (width 1 is constant along a direction; width 2 by the "
-                           "non-differentiability argument; no width-2 fit among "
-                           f"{n2} integer hidden layers)"))
+            if w >= 3 else ("false: width 1 is proved impossible (constant along a direction, SymPy); width 2 is "
+                            "rejected by an unchecked argument and a search over integer weights in {-2..2} (no "
+                            f"width-2 fit among {n2} integer hidden layers); so the least width is 3")
+            if w == 2 else f"false: the least width is 3 (width {w} cannot work: a network with at most one unit is "
+                           f"constant along a direction, proved with SymPy for one unit, and max is not)"))
     if "min_width" in parsed:
         w = parsed["min_width"]
         out.append(Verdict(
             f"min_width = {w}", w == 3,
-            "the least width is 3: the 3-unit network relu(x2) - relu(-x2) + relu(x1 - x2) is verified exactly; "
-            "width 1 is impossible (SymPy invariance), width 2 by the argument in the steps (not "
-            "machine-checked) and the search" + ("" if w == 3 else f"; so {w} is wrong")))
+            "width 2 is rejected by an unchecked argument and a search over integer weights in {-2..2} (no "
+            f"width-2 fit among {n2} integer hidden layers), not by a proof; width 1 is proved impossible (SymPy: "
+            "constant along a direction); width 3 is attained: relu(x2) - relu(-x2) + relu(x1 - x2) is verified "
+            "exactly on every cell" + ("" if w == 3 else f"; so {w} is not the least width")))
     return out
 
 
@@ -677,7 +680,7 @@ def solve(params: dict[str, Any], claims: Optional[dict] = None) -> Result:
              "the width to 1. Hence the least width is 3, attained by the construction above.",
         math=r"\mathrm{ND}(\max)=\{x_1=x_2\},\quad \mathrm{ND}(N)\subseteq L_1\cup L_2\ \Rightarrow\ L_1=L_2=L"
              r"\ \Rightarrow\ N(x+t(1,1))=N(x)\ne\max(x)+t",
-        rule="proof by argument (non-differentiability sets), not machine-checked"))
+        rule="proof by argument (non-differentiability sets), not machine-checked", gap=True))
     n1, fits1 = width_search(1, (-2, -1, 0, 1, 2))
     n2, fits2 = width_search(2, WIDTH2_GRID)
     n3, fits3 = width_search(3, (-1, 0, 1))
@@ -696,8 +699,9 @@ def solve(params: dict[str, Any], claims: Optional[dict] = None) -> Result:
               ["2", "{-2..2}", str(n2), str(len(fits2)), "none to check"],
               ["3", "{-1, 0, 1}", str(n3), str(len(fits3)),
                "verified on every cell" if found else "no fit verified"]]))
-    r.checks.append(Check("width search agrees with the proof", "no width-1 or width-2 fit on the grid; a width-3 "
-                          "fit passes the exact checker", not fits1 and not fits2 and found is not None,
+    r.checks.append(Check("width search agrees with the width-1 proof and the (unchecked) width-2 argument",
+                          "no width-1 or width-2 fit on the grid; a width-3 fit passes the exact checker",
+                          not fits1 and not fits2 and found is not None,
                           f"fits: width 1: {len(fits1)}, width 2: {len(fits2)}, width 3: {len(fits3)}"))
 
     # -- n inputs
@@ -724,7 +728,7 @@ def solve(params: dict[str, Any], claims: Optional[dict] = None) -> Result:
              "x_3) is non-differentiable on {x_1 = x_2 > x_3} and differentiable on {x_1 = x_2 < x_3}, one "
              "plane. The checker rejects candidates, e.g. the flattened tree below.",
         math=r"N(x)=\mathrm{relu}(x_3)-\mathrm{relu}(-x_3)+\mathrm{relu}(x_2-x_3)+\mathrm{relu}(x_1-x_3)",
-        rule="proof by argument (non-differentiability sets), not machine-checked"))
+        rule="proof by argument (non-differentiability sets), not machine-checked", gap=True))
     flat = _net([[0, 0, 1], [0, 0, -1], [0, 1, -1], [1, 0, -1]], [0, 0, 0, 0], [1, -1, 1, 1], 0)
     vf = verify_max(flat, 3)
     ce = vf.counterexample or {}
@@ -733,7 +737,8 @@ def solve(params: dict[str, Any], claims: Optional[dict] = None) -> Result:
                           f"x = {_pt(ce['point'])}: N = {_q(ce['network'])}, max = {_q(ce['max'])}" if ce else
                           "no counter-example"))
     r.summary = (f"max(x1, x2): the 4-unit (hint) and 3-unit networks verified exactly on every cell; least width 3 "
-                 f"(width 1 proved impossible, width 2 argued and searched); max of {n} inputs by a "
+                 f"(width 1 proved impossible; width 2 excluded by an unchecked argument and an integer search); "
+                 f"max of {n} inputs by a "
                  f"{len(tree.layers)}-hidden-layer tree, verified exactly")
     if parsed:
         r.verdicts.extend(claim_verdicts(parsed))

@@ -284,7 +284,7 @@ def proof_loss_nonnegative(Ks=range(2, 7)) -> tuple[bool, str]:
                 return False, f"K = {K}, y = {yi + 1}: the j = y term is {terms[yi]}, not 0"
             if sp.Max(*terms).is_nonnegative is not True:
                 return False, f"K = {K}, y = {yi + 1}: SymPy cannot show Max(...) >= 0"
-    return True, f"K = {min(Ks)}..{max(Ks)}, every label y_i: the j = y_i term is 0 and Max(0, ...).is_nonnegative"
+    return True, f"K = {min(Ks)}..{max(Ks)}, every label y_i: the j = y_i term is 0, and SymPy proves max(0, ...) >= 0"
 
 
 def proof_scaling() -> tuple[bool, str]:
@@ -295,7 +295,8 @@ def proof_scaling() -> tuple[bool, str]:
     term = sp.expand(1 - (1 / m + tau) * (m + delta))
     ok = term.is_nonpositive is True and sp.Max(0, term) == 0
     ok0 = sp.Max(0, sp.expand(1 - (1 / m) * (m + delta))) == 0      # tau = 0 too
-    return ok and ok0, f"1 - t(m + delta) at t = 1/m + tau expands to {term} <= 0; Max(0, term) = 0"
+    return ok and ok0, (f"1 - t(m + delta) at t = 1/m + tau expands to {sp.sstr(term).replace('*', ' ')} <= 0 "
+                        f"(m > 0; delta, tau >= 0), so max(0, term) = 0")
 
 
 def proof_margin(ns=range(2, 9), Ks=range(2, 7)) -> tuple[bool, str]:
@@ -488,7 +489,7 @@ def _params(params: dict) -> dict:
 def _steps(r: Result, proofs: dict) -> None:
     r.steps.append(Step(
         text="The loss and the objective:",
-        math=r"\ell_i=\max_{j\in[K]}\big(w_j\cdot x_i-w_{y_i}\cdot x_i+\mathbb 1(j\ne y_i)\big),\qquad "
+        math=r"\ell_i=\max_{j\in[K]}\big(w_j\cdot x_i-w_{y_i}\cdot x_i+\mathbf 1(j\ne y_i)\big),\qquad "
              r"f(W)=\frac1n\sum_{i=1}^n\ell_i",
         rule="definition"))
     ok, why = proofs["loss_nonnegative"]
@@ -518,7 +519,7 @@ def _steps(r: Result, proofs: dict) -> None:
              "solved with scipy linprog (HiGHS); the multipliers of the epigraph constraints form the dual "
              "certificate.",
         math=r"\min_{W\in\mathbb R^{K\times d},\,\xi\in\mathbb R^n}\ \frac1n\sum_i\xi_i\quad\text{s.t.}\quad "
-             r"\xi_i\ge w_j\cdot x_i-w_{y_i}\cdot x_i+\mathbb 1(j\ne y_i)\ \ \forall i,j",
+             r"\xi_i\ge w_j\cdot x_i-w_{y_i}\cdot x_i+\mathbf 1(j\ne y_i)\ \ \forall i,j",
         rule="epigraph form"))
     r.steps.append(Step(
         text="Its dual (lambda_ij: the multiplier of constraint (i, j)); any feasible lambda bounds min f from below:",
@@ -539,6 +540,32 @@ def _lp_checks(r: Result, a: Analysis, label: str) -> None:
     r.checks.append(Check(f"{label}: LP dual certificate (KKT)", "lambda from cvxpy: feasibility, stationarity, "
                           f"complementarity, duality gap, each <= {TOL:g}", kkt[worst] <= TOL,
                           f"dual value {a.kkt['dual value']:.3e}; largest residual {worst} = {kkt[worst]:.1e}"))
+
+
+def _class_series(X, labels, K: int) -> list[Series]:
+    styles = ["o", "s", "^", "v", "D", "P", "X", "*", "h", "<"]
+    return [Series(f"class {k + 1}", X[labels == k, 0].tolist(), X[labels == k, 1].tolist(), styles[k % 10])
+            for k in range(K)]
+
+
+def data_figures(X, y, y_bad, K: int, flipped, misclassified) -> list[Figure]:
+    """Two scatter plots (d = 2), each coloured by the labels it is about: the separable labels alone, and the
+    non-separable copy's labels with crosses on the points its LP minimiser misclassifies. Legends sit outside
+    the axes so that no point is hidden."""
+    y, y_bad = np.asarray(y), np.asarray(y_bad)
+    sep = Figure(name="tau_t1_data", caption="The generated points coloured by their separable labels",
+                 xlabel="x_1", ylabel="x_2", series=_class_series(X, y, K), legend="outside")
+    series = _class_series(X, y_bad, K)
+    if misclassified:
+        series.append(Series("misclassified by the minimiser", X[misclassified, 0].tolist(),
+                             X[misclassified, 1].tolist(), "kx"))
+    changed = ", ".join(str(int(i) + 1) for i in sorted(flipped))
+    non = Figure(name="tau_t1_data_nonseparable",
+                 caption=f"The same points coloured by the labels of the non-separable copy ({len(flipped)} labels "
+                         f"changed: points i = {changed}); crosses: the {len(misclassified)} points that the LP "
+                         f"minimiser on this copy misclassifies",
+                 xlabel="x_1", ylabel="x_2", series=series, legend="outside")
+    return [sep, non]
 
 
 def solve(params: dict[str, Any], claims: Optional[dict] = None) -> Result:
@@ -577,7 +604,7 @@ def solve(params: dict[str, Any], claims: Optional[dict] = None) -> Result:
     face = optimal_face_errors(X, y, K, seed=seed)
     r.checks.append(Check("other minimisers have zero training error too", "5 random linear objectives over the "
                           "optimal face {f = 0} within |W_kj| <= 10 (cvxpy)", all(e == 0 for e in face),
-                          f"training errors: {face}"))
+                          "training errors: " + ", ".join(str(e) for e in face)))
     ts = np.linspace(0, 2 / float(m_star), 41)
     fs = [float(exact_f([[w * Fraction(t) for w in row] for row in Wsf], Xf, list(y))[0]) for t in ts]
     r.figures.append(Figure(name="tau_t1_scaling", caption="f(t w*) against t for the generator's w*: it reaches 0 "
@@ -610,15 +637,7 @@ def solve(params: dict[str, Any], claims: Optional[dict] = None) -> Result:
                               columns=["i", "x_i", "y_i (separable)", "y_i (non-separable)"],
                               rows=[[str(i + 1), _vec(X[i]), str(y[i] + 1), str(y_bad[i] + 1)] for i in range(n)]))
     if d == 2:
-        styles = ["o", "s", "^", "v", "D", "P", "X", "*", "h", "<"]
-        series = [Series(f"class {k + 1}", X[y == k, 0].tolist(), X[y == k, 1].tolist(), styles[k % 10])
-                  for k in range(K)]
-        if b.misclassified:
-            series.append(Series("misclassified by the non-separable minimiser", X[b.misclassified, 0].tolist(),
-                                 X[b.misclassified, 1].tolist(), "kx"))
-        r.figures.append(Figure(name="tau_t1_data", caption="The generated points by class (separable labels); "
-                                "crosses: points the minimiser of the non-separable copy misclassifies",
-                                xlabel="x_1", ylabel="x_2", series=series))
+        r.figures += data_figures(X, y, y_bad, K, flipped, b.misclassified)
     r.summary = (f"separable data (n = {n}, d = {d}, K = {K}): min f = 0 exactly, zero training error; "
                  f"non-separable copy: min f = {b.f_cvxpy:.4f} > 0, training error {b.train_errors}/{n}")
     if parsed:

@@ -147,3 +147,21 @@ def test_bad_function_is_input_error():
         solve({"f": "x.__class__"})
     with pytest.raises(InputError, match="no variables"):
         solve({"f": "3"})
+
+
+def test_hessian_oracle_names_its_points():
+    r = solve({"f": "x**2*y + x*y**2 - 6*x*y"})
+    c = next(c for c in r.checks if c.name == "Hessian agrees with finite differences of f")
+    # 4 critical points plus one control point that the solver did not choose: the count is explained
+    assert "at 5 points: the 4 critical points and the control point (1/3, 2/3)" in c.detail
+    r = solve({"f": "x**2 + x"})
+    c = next(c for c in r.checks if c.name == "Hessian agrees with finite differences of f")
+    assert "the 1 critical point and the control point (1/3)" in c.detail
+
+
+def test_no_raw_python_values_in_details():
+    for f in ("x**2*y + x*y**2 - 6*x*y", "(y - x**2)*(y - 2*x**2)", "x/(1 + x**2)", "x**3/3 + x + y**2"):
+        r = solve({"f": f})
+        for text in [c.detail for c in r.checks] + [s.text for s in r.steps] + [r.summary]:
+            for bad in ("True", "False", "zoo", "{'"):
+                assert bad not in text, (f, text)

@@ -1,5 +1,6 @@
 """ist21.q1.1-q1.4: derivations, oracle checks, and claims that can fail."""
 import pytest
+import sympy as sp
 
 from problems import api, registry
 from problems.errors import InputError
@@ -134,3 +135,32 @@ def test_q1_4_hessian_claim_rejected():
     v = r.verdicts[0]
     _assert_rejected_with_point(v)
     assert v.evidence.startswith("entry (1, 2) = d2L/dz1dz2")
+
+
+def test_q1_1_independent_oracles_and_the_proof_labelled_as_such():
+    r = solve_q1_1({})
+    names = [c.name for c in r.checks]
+    assert any("torch.autograd" in n for n in names) and any("finite differences" in n for n in names)
+    proof = next(c for c in r.checks if "proof of step 4" in c.name)
+    assert proof.passed and "not an independent oracle" in proof.name
+
+
+def test_q1_3_index_form_proved_for_symbolic_K():
+    from theory import logistic
+    ok, latex, detail = logistic.prove_index_form()
+    assert ok and "simplifies to 0" in detail and r"\delta_{i j}" in latex
+    g, conds, s_i, s_j, (i, j, K) = logistic.index_form_jacobian()
+    assert isinstance(K, sp.Symbol) and not K.is_number  # K stays symbolic
+    r = solve_q1_3({}, {"jacobian_entry": "p_i*(delta(i, j) - p_j)"})
+    check = next(c for c in r.checks if "index form for symbolic K" in c.name)
+    assert check.passed
+    step = next(s for s in r.steps if "symbolic K" in s.text)
+    assert not step.gap and r"\sum_{m=1}^{K}" in step.math
+    assert "also proved for symbolic K" in r.verdicts[0].evidence
+
+
+def test_no_raw_python_values_in_details():
+    for r in (solve_q1_1({}), solve_q1_2({}), solve_q1_3({}), solve_q1_4({})):
+        for c in r.checks:
+            for bad in ("True", "False", "zoo", "{'"):
+                assert bad not in c.detail, (r.problem_id, c.name, c.detail)

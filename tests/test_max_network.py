@@ -90,8 +90,21 @@ def test_n3_one_hidden_layer_rejected_and_tree_verified():
 def test_width_claims():
     w, m = verdicts({"width": 2, "min_width": 4})
     assert w.passed is False and "least width is 3" in w.evidence
-    assert m.passed is False and "so 4 is wrong" in m.evidence
+    assert m.passed is False and "so 4 is not the least width" in m.evidence
     assert [v.passed for v in verdicts({"width": 5})] == [True]
+    # the width-2 exclusion is not a proof: the evidence says so up front
+    (m,) = verdicts({"min_width": 3})
+    assert m.passed is True
+    assert m.evidence.startswith("width 2 is rejected by an unchecked argument and a search over integer weights "
+                                 "in {-2..2}")
+    assert "unchecked argument" in w.evidence
+
+
+def test_unchecked_arguments_are_marked_as_gaps(default_result):
+    steps = default_result.steps
+    argued = [s for s in steps if "not machine-checked" in s.rule or "not machine-checked" in s.text]
+    assert len(argued) == 2 and all(s.gap for s in argued)
+    assert "unchecked argument" in default_result.summary
 
 
 def test_width_search_finds_no_width_2_network():

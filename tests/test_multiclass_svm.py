@@ -136,3 +136,29 @@ def test_rational_data_are_used_exactly():
         "W* classifies every training point of your data"].evidence
     off = by_claim(ms.solve(SMALL, {**third, "W": [[2, 0], [0, 2], [-2, -2]], "f_value": "1/3"}))
     assert off["f(W*) = 1/3"].passed is False and "exact f(W*) = 2/9" in off["f(W*) = 1/3"].evidence
+
+
+def test_data_figures_show_the_labels_they_are_about(default_result):
+    r = default_result
+    figs = {f.name: f for f in r.figures}
+    sep, non = figs["tau_t1_data"], figs["tau_t1_data_nonseparable"]
+    assert sep.legend == non.legend == "outside"
+    assert not any("misclassified" in s.label for s in sep.series)  # no crosses on the separable labels
+    X, y, _ = ms.separable_data(24, 2, 3, 0)
+    y_bad, flipped = ms.flip_labels(y, 3, r.params["flip"], 0)
+    for k in range(3):  # each figure's colours are its own labels
+        pts = lambda fig: sorted(zip(fig.series[k].x, fig.series[k].y))  # noqa: E731
+        assert pts(sep) == sorted(zip(X[y == k, 0], X[y == k, 1]))
+        assert pts(non) == sorted(zip(X[y_bad == k, 0], X[y_bad == k, 1]))
+    crosses = [s for s in non.series if "misclassified" in s.label]
+    assert len(crosses) == 1 and len(crosses[0].x) > 0
+    assert "labels changed: points i = " in non.caption
+
+
+def test_no_raw_python_values_or_broken_glyphs(default_result):
+    r = default_result
+    for text in [c.detail for c in r.checks] + [v.evidence for v in r.verdicts]:
+        for bad in ("True", "False", "zoo", "[0, ", "is_nonnegative"):
+            assert bad not in text, text
+    assert not any(r"\mathbb 1" in s.math or r"\mathbb{1}" in s.math for s in r.steps)
+    assert any(r"\mathbf 1" in s.math for s in r.steps)

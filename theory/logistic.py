@@ -151,7 +151,7 @@ def solve_q1_1(params: dict[str, Any], claims: Optional[dict] = None) -> Result:
     proof = equivalent(d, target, [z])
     result.steps += [
         Step(text="The sigmoid:", math=SIGMA_DEF),
-        Step(text="Differentiate (chain rule on (1 + e^{-z})^{-1}):", rule="chain rule",
+        Step(text="Differentiate (chain rule on (1 + e^-z)^-1):", rule="chain rule",
              math=r"\sigma'(z) = " + sp.latex(d)),
         Step(text="Split the fraction into the product of two factors:", rule="algebra",
              math=r"\frac{e^{-z}}{(1+e^{-z})^2} = \frac{1}{1+e^{-z}}\cdot\frac{e^{-z}}{1+e^{-z}}"
@@ -159,15 +159,30 @@ def solve_q1_1(params: dict[str, Any], claims: Optional[dict] = None) -> Result:
         Step(text=f"SymPy confirms the identity ({proof.evidence}).", rule="symbolic verification",
              math=r"\sigma'(z) - " + SIGMA_PRIME + " = 0", gap=proof.method != "exact"),
     ]
-    result.summary = "sigma'(z) = sigma(z)*(1 - sigma(z))"
-    result.checks.append(Check("sigma'(z) = sigma(z)(1 - sigma(z)) (symbolic)", proof.method,
+    result.summary = "sigma'(z) = sigma(z)(1 - sigma(z))"
+    result.checks.append(Check("the proof of step 4: sigma'(z) - sigma(z)(1 - sigma(z)) is 0 (the derivation itself, "
+                               "not an independent oracle)", f"SymPy, {proof.method}",
                                proof.equal is True and proof.method == "exact", proof.evidence))
     result.checks.append(_fd_check("sigma(z)(1 - sigma(z)) agrees with finite differences of sigma", s, target, z))
+    result.checks.append(_torch_sigmoid_check())
     if "derivative" in parsed:
         eq = equivalent(parsed["derivative"], d, [z])
         result.verdicts.append(_verdict(f"derivative = {claims['derivative']}", eq,
                                         r"\sigma'(z) = " + sp.latex(d)))
     return result
+
+
+def _torch_sigmoid_check(seed: int = 0, n: int = 200) -> Check:
+    """Independent oracle: torch.autograd's derivative of torch.sigmoid against sigma(1 - sigma) at random z."""
+    import torch
+
+    z = torch.tensor(np.random.default_rng(seed).normal(scale=4.0, size=n), dtype=torch.float64, requires_grad=True)
+    (auto,) = torch.autograd.grad(torch.sigmoid(z).sum(), z)
+    s = 1.0 / (1.0 + np.exp(-z.detach().numpy()))
+    worst = float(np.max(np.abs(auto.numpy() - s * (1.0 - s))))
+    return Check("sigma(z)(1 - sigma(z)) agrees with torch.autograd",
+                 f"torch.autograd.grad of torch.sigmoid, float64, {n} random z ~ N(0, 16)", worst < 1e-14,
+                 f"largest absolute difference {worst:.2g}")
 
 
 # ---------------------------------------------------------------- q1.2
@@ -218,8 +233,9 @@ def solve_q1_2(params: dict[str, Any], claims: Optional[dict] = None) -> Result:
         text="Both second derivatives equal sigma(z)(1 - sigma(z)), a quotient of positive terms, so L'' > 0 for "
              "every real z and L is (strictly) convex in z for both labels.", rule="second-derivative test for convexity",
         math=r"L''(z) = " + SIGMA_PRIME + " = " + sp.latex(positive_form) + r" > 0", gap=not positive))
-    result.checks.append(Check("L''(z) > 0 for all real z (SymPy sign of e^{-z}/(1+e^{-z})^2)", "exact",
-                               positive, f"is_positive = {positive_form.is_positive}; {same.evidence}"))
+    result.checks.append(Check("L''(z) > 0 for all real z (SymPy sign of e^-z / (1 + e^-z)^2)", "exact",
+                               positive, f"SymPy finds it positive for every real z: "
+                               f"{'yes' if positive_form.is_positive else 'not decided'}; {same.evidence}"))
     result.summary = "L'(z;+1) = sigma(z) - 1, L'(z;-1) = sigma(z), L'' = sigma(z)(1 - sigma(z)) > 0: convex"
     for k in keys:
         if k in parsed:
@@ -314,6 +330,52 @@ def _instantiate(expr, syms, p, K: int) -> sp.Matrix:
     return sp.Matrix(K, K, entry)
 
 
+def _index_symbols():
+    z = sp.IndexedBase("z", real=True)
+    i, j, m = sp.symbols("i j m", integer=True, positive=True)
+    K = sp.Symbol("K", integer=True, positive=True)
+    S = sp.Sum(sp.exp(z[m]), (m, 1, K))
+    return z, i, j, K, S
+
+
+def index_form_jacobian():
+    """d s_i / d z_j for symbolic K, with SymPy's IndexedBase and Sum (the quotient rule, not typed by hand).
+
+    Returns (derivative, conditions of SymPy's case split, s_i, s_j, (i, j, K)). SymPy splits on whether j lies
+    in 1..K; j is an index of z, so the first branch applies."""
+    z, i, j, K, S = _index_symbols()
+    s_i, s_j = sp.exp(z[i]) / S, sp.exp(z[j]) / S
+    g = sp.diff(s_i, z[j]).doit()
+    conds = [c for pw in g.atoms(sp.Piecewise) for _, c in pw.args if c is not sp.true]
+    g = g.replace(lambda t: isinstance(t, sp.Piecewise), lambda t: t.args[0][0])  # j lies in 1..K
+    return g, conds, s_i, s_j, (i, j, K)
+
+
+def prove_index_form() -> tuple[bool, str, str]:
+    """Prove d s_i / d z_j = s_i (delta_ij - s_j) for symbolic K; a wrong form must not simplify to 0."""
+    g, conds, s_i, s_j, (i, j, K) = index_form_jacobian()
+    in_range = all(c == (K >= j) for c in conds)
+    resid = sp.simplify(g - s_i * (sp.KroneckerDelta(i, j) - s_j))
+    wrong = sp.simplify(g - s_i * (sp.KroneckerDelta(i, j) - s_i))  # control: s_i in place of s_j
+    ok = in_range and resid == 0 and wrong != 0
+    detail = (f"for symbolic K and indices i, j: d p_i/d z_j - p_i (delta_ij - p_j) simplifies to "
+              f"{sp.sstr(resid)}; SymPy's case split is only on j <= K: {'yes' if in_range else 'no'}; control: "
+              f"the wrong form p_i (delta_ij - p_i) leaves a non-zero residual: {'yes' if wrong != 0 else 'no'}")
+    return ok, sp.latex(g), detail
+
+
+def _index_claim_symbolic_K(expr, syms) -> str:
+    """A claim in i, j, p_i, p_j only is also compared with SymPy's index-form derivative for symbolic K."""
+    i, j, pi, pj, _ = syms
+    if not expr.free_symbols <= {i, j, pi, pj}:
+        return "it names p_1..p_K, so it is not judged for symbolic K"
+    g, _, s_i, s_j, (ii, jj, _) = index_form_jacobian()
+    claimed = expr.subs({pi: s_i, pj: s_j, i: ii, j: jj}, simultaneous=True)
+    if sp.simplify(claimed - g) == 0:
+        return "also proved for symbolic K in index form (SymPy IndexedBase and Sum)"
+    return "not proved for symbolic K in index form (SymPy did not simplify the difference to 0)"
+
+
 def solve_q1_3(params: dict[str, Any], claims: Optional[dict] = None) -> Result:
     pid = "ist21.q1.3"
     K = _int_param(params, "K", 3, 2, 6)
@@ -327,13 +389,19 @@ def solve_q1_3(params: dict[str, Any], claims: Optional[dict] = None) -> Result:
         if "jacobian" in claims:
             matrix_claim = _matrix_claim(claims, "jacobian", pid, K, zs, p)
     proof = equivalent_matrix(J, closed, zs)
+    idx_ok, idx_latex, idx_detail = prove_index_form()
     result.steps += [
         Step(text="The softmax, with p_k = softmax(z)_k:",
              math=r"p_i = \frac{e^{z_i}}{\sum_{k=1}^K e^{z_k}}"),
         Step(text="Quotient rule: the numerator depends on z_j only when i = j, the denominator always.",
              rule="quotient rule",
              math=r"\frac{\partial p_i}{\partial z_j} = \frac{\delta_{ij} e^{z_i}\sum_k e^{z_k} - e^{z_i}e^{z_j}}"
-                  r"{\left(\sum_k e^{z_k}\right)^2} = p_i(\delta_{ij} - p_j)"),
+                  r"{\left(\sum_k e^{z_k}\right)^2} = p_i(\delta_{ij} - p_j)", gap=not idx_ok),
+        Step(text="SymPy, in index form for symbolic K (IndexedBase z, Sum over m = 1..K, indices i, j), "
+                  "differentiates p_i with respect to z_j and proves the result equal to p_i(delta_ij - p_j):",
+             rule="symbolic verification (index form, symbolic K)",
+             math=r"\frac{\partial p_i}{\partial z_j} = " + idx_latex + r" = p_i(\delta_{ij} - p_j)",
+             gap=not idx_ok),
         Step(text="In matrix form:", math=r"J = \operatorname{diag}(p) - p\,p^\top"),
         Step(text=f"For K = {K}, SymPy differentiates every entry and confirms J = diag(p) - p p^T ({proof.evidence}).",
              rule="symbolic verification", math=r"J = " + sp.latex(J.applyfunc(sp.factor)) if K <= 2 else
@@ -348,6 +416,9 @@ def solve_q1_3(params: dict[str, Any], claims: Optional[dict] = None) -> Result:
             pr = equivalent_matrix(Jk, ck, zk)
         result.checks.append(Check(f"dp_i/dz_j = p_i(delta_ij - p_j) for every entry, K = {k} (symbolic)", pr.method,
                                    pr.equal is True and pr.method == "exact", pr.evidence))
+    result.checks.append(Check("dp_i/dz_j = p_i(delta_ij - p_j) in index form for symbolic K",
+                               "SymPy IndexedBase, Sum, diff, doit, simplify; a wrong form as control", idx_ok,
+                               idx_detail))
     result.checks.append(_torch_jacobian_check(K, closed, zs))
     result.summary = "J = diag(p) - p p^T, i.e. dp_i/dz_j = p_i (delta_ij - p_j)"
     if parsed is not None:
@@ -357,6 +428,8 @@ def solve_q1_3(params: dict[str, Any], claims: Optional[dict] = None) -> Result:
         if eq.equal is False and eq.entry is not None:
             a, b = eq.entry
             eq.evidence = f"entry i = {a + 1}, j = {b + 1} (K = {K}): " + eq.evidence.split(" ", 3)[-1]
+        if eq.equal is True:
+            eq.evidence += "; " + _index_claim_symbolic_K(expr, syms)
         result.verdicts.append(_verdict(f"jacobian_entry = {claims['jacobian_entry']}", eq,
                                         r"\frac{\partial p_i}{\partial z_j} = p_i(\delta_{ij} - p_j)"))
     if matrix_claim is not None:
@@ -384,8 +457,9 @@ def _psd_proof(K: int) -> tuple[bool, str]:
     squares = sum(a * (b - m) ** 2 for a, b in zip(ps, vs))
     on_simplex = {ps[-1]: 1 - sum(ps[:-1])}
     ok2 = sp.expand((squares - form).subs(on_simplex)) == 0
-    return ok1 and ok2, (f"K = {K}: v^T H v - (sum p_i v_i^2 - (sum p_i v_i)^2) expands to 0: {ok1}; "
-                         f"with sum p_i = 1, sum p_i (v_i - m)^2 - that form expands to 0: {ok2}")
+    return ok1 and ok2, (f"K = {K}: v^T H v - (sum p_i v_i^2 - (sum p_i v_i)^2) expands to 0: "
+                         f"{'yes' if ok1 else 'no'}; with sum p_i = 1, sum p_i (v_i - m)^2 minus that form expands "
+                         f"to 0: {'yes' if ok2 else 'no'}")
 
 
 def solve_q1_4(params: dict[str, Any], claims: Optional[dict] = None) -> Result:

@@ -186,6 +186,14 @@ def finish(result: Result) -> Result:
     return result
 
 
+def by_monomial_latex(c, xs, name: str) -> str:
+    """A long coefficient vector as a column, one canonical monomial per line (legible where a row runs off)."""
+    rows = r" \\ ".join(sp.latex(monomial_expr(m, xs)) + " & " + sp.latex(e)
+                         for m, e in zip(monomials(len(xs)), c))
+    return (name + r"\ \text{by monomial}:\quad\begin{array}{r@{\ :\ \ }l}"
+            + r"\text{monomial} & \text{coefficient} \\ \hline " + rows + r"\end{array}")
+
+
 def latex_list(items) -> str:
     return r"\left(" + ",\\ ".join(sp.latex(e) for e in items) + r"\right)"
 
@@ -284,7 +292,7 @@ def phi_verdict(phi: list, xs, claim_text: str) -> tuple[Verdict, Optional[sp.Ma
         co = coefficients(e, xs)
         if co is None:
             return Verdict(claim_text, False,
-                           f"phi[{n + 1}] = {sp.sstr(e)} is not a polynomial of degree <= 2 in x, so phi is not a "
+                           f"phi[{n + 1}] = {natural(e)} is not a polynomial of degree <= 2 in x, so phi is not a "
                            f"linear recombination of the monomials {{1, x_i, x_i x_j}}"), None
         rows.append(co)
     M = sp.Matrix(rows)  # (n, P): phi = M phi0
@@ -298,13 +306,13 @@ def phi_verdict(phi: list, xs, claim_text: str) -> tuple[Verdict, Optional[sp.Ma
                            f"matrix M (phi = M phi0, phi0 = (1, x_i, x_i x_j)) is {n} x {P}, not square")
         if rank < n:
             dep = (M.T).nullspace(simplify=True)[0]
-            combo = " + ".join(f"({sp.sstr(a)})*phi[{i + 1}]" for i, a in enumerate(dep) if a != 0)
+            combo = " + ".join(f"({natural(a)}) phi[{i + 1}]" for i, a in enumerate(dep) if a != 0)
             reasons.append(f"M has rank {rank}: the features are linearly dependent, {combo} = 0")
         if rank < P:
             for j, m in enumerate(monomials(D)):
                 e = sp.Matrix([[1 if jj == j else 0 for jj in range(P)]])
                 if sp.Matrix.vstack(M, e).rank(simplify=True) > rank:
-                    reasons.append(f"the monomial {sp.sstr(monomial_expr(m, xs))} is not in their span, but h_k "
+                    reasons.append(f"the monomial {natural(monomial_expr(m, xs))} is not in their span, but h_k "
                                    f"contains it for generic Theta")
                     break
         return Verdict(claim_text, False, "; ".join(reasons), mlatex), None
@@ -324,12 +332,12 @@ def poly_identity(claimed, derived, xs, theta_syms: list, label: str, seed: int 
     if dco is not None:
         for m, dc, in zip(monomials(len(xs)), dco):
             if sp.simplify(dc) != 0:
-                mon = sp.sstr(monomial_expr(m, xs))
+                mon = natural(monomial_expr(m, xs))
                 cc, dd = coefficients(claimed, xs), coefficients(derived, xs)
                 if cc is not None and dd is not None:
                     k = monomials(len(xs)).index(m)
-                    where = (f"the coefficient of {mon} is {sp.sstr(sp.factor(cc[k]))} in the claim but "
-                             f"{sp.sstr(sp.factor(dd[k]))} in the expansion; ")
+                    where = (f"the coefficient of {mon} is {natural(sp.factor(cc[k]))} in the claim but "
+                             f"{natural(sp.factor(dd[k]))} in the expansion; ")
                 break
     eq = equivalent(claimed, derived, list(xs) + list(theta_syms), seed=seed)
     if eq.equal is True:
@@ -461,7 +469,7 @@ def solve_q3_1(params: dict[str, Any], claims: Optional[dict] = None) -> Result:
     for key, Am in (("A", A_claim), ("A_row", A_row_claim)):
         if Am is None:
             continue
-        text = f"{key} = " + str(claims[key])
+        text = f"{key} = " + raw_text(claims[key])
         if len(text) > 300:
             text = text[:297] + "..."
         first_bad, undecided = None, None
@@ -517,9 +525,30 @@ def _rand_theta(rng: random.Random, D: int, K: int):
     return W, b, v, r()
 
 
+def natural(e) -> str:
+    """An expression as readable plain text: 2*W11*x1**2 -> 2 W11 x1^2."""
+    return sp.sstr(e).replace("**", "^").replace("*", " ")
+
+
+def raw_text(x) -> str:
+    """A claimed value as written, without Python's quotes: [["1", "x1"], ["2"]] -> [[1, x1], [2]]."""
+    if isinstance(x, list):
+        return "[" + ", ".join(raw_text(e) for e in x) + "]"
+    return str(x)
+
+
+def fmt_matrix(M) -> str:
+    """Plain text for a small matrix, rows separated by semicolons: [3, 0; 3, 0]."""
+    return "[" + "; ".join(", ".join(sp.sstr(e) for e in M.row(k)) for k in range(M.rows)) + "]"
+
+
+def fmt_vector(vec) -> str:
+    return "(" + ", ".join(sp.sstr(e) for e in vec) + ")"
+
+
 def _fmt_theta(th) -> str:
     W, b, v, v0 = th
-    return (f"W = {[list(W.row(k)) for k in range(W.rows)]}, b = {list(b)}, v = {list(v)}, v0 = {v0}")
+    return f"W = {fmt_matrix(W)}, b = {fmt_vector(b)}, v = {fmt_vector(v)}, v0 = {sp.sstr(v0)}"
 
 
 def nonlinearity_counterexample(D: int, K: int, seed: int):
@@ -579,7 +608,7 @@ def solve_q3_2(params: dict[str, Any], claims: Optional[dict] = None) -> Result:
                                err < 1e-9, f"largest absolute difference {err:.2g}"))
     # the counter-example to linearity, confirmed by the network itself
     t1, t2, s, n, lhs, rhs = nonlinearity_counterexample(D, K, p["seed"])
-    mon = sp.sstr(monomial_expr(monomials(D)[n], xs))
+    mon = natural(monomial_expr(monomials(D)[n], xs))
     x_pt = np.array([[1.0] * D])
     direct = [forward_np(*[np.array(np.array(a).astype(float)) if isinstance(a, sp.Matrix) else float(a)
                            for a in th], x_pt)[0] for th in (s, t1, t2)]
@@ -597,14 +626,18 @@ def solve_q3_2(params: dict[str, Any], claims: Optional[dict] = None) -> Result:
     scaled = c_theta(*[a * alpha for a in t1])
     idx = next((m for m in range(P) if scaled[m] != alpha * c_theta(*t1)[m]), None)
     if idx is not None:
+        mon_idx = monomial_expr(monomials(D)[idx], xs)
         result.steps.append(Step(
-            text=f"Scaling as well: with alpha = 2 and Theta1 above, the coefficient of "
-                 f"{sp.sstr(monomial_expr(monomials(D)[idx], xs))} is {scaled[idx]} for c(2 Theta1) but "
-                 f"{alpha * c_theta(*t1)[idx]} for 2 c(Theta1).", rule="counter-example (homogeneity)"))
+            text=f"Scaling as well, with alpha = 2 and Theta1 = ({_fmt_theta(t1)}), the first Theta of the "
+                 f"counter-example (its table follows): the coefficient of {natural(mon_idx)} differs.",
+            rule="counter-example (homogeneity)",
+            math=(r"[c(2\Theta_1)]_{%s} = %s \ne %s = 2\,[c(\Theta_1)]_{%s}"
+                  % (sp.latex(mon_idx), sp.latex(scaled[idx]), sp.latex(alpha * c_theta(*t1)[idx]),
+                     sp.latex(mon_idx)))))
     result.tables.append(Table(
         caption=f"Counter-example to linearity of Theta -> c_Theta (D = {D}, K = {K}, integer Theta, seed {p['seed']})",
-        columns=["", "W", "b", "v", "v0"],
-        rows=[[name, str([list(th[0].row(k)) for k in range(K)]), str(list(th[1])), str(list(th[2])), str(th[3])]
+        columns=["", "W (rows separated by ;)", "b", "v", "v0"],
+        rows=[[name, fmt_matrix(th[0]), fmt_vector(th[1]), fmt_vector(th[2]), sp.sstr(th[3])]
               for name, th in (("Theta1", t1), ("Theta2", t2), ("Theta1 + Theta2", s))]))
     result.tables.append(Table(
         caption="c(Theta1 + Theta2) versus c(Theta1) + c(Theta2), coefficient by coefficient",
@@ -623,7 +656,8 @@ def solve_q3_2(params: dict[str, Any], claims: Optional[dict] = None) -> Result:
             result.verdicts.append(Verdict(text, True, f"c^T phi(x) = v^T g(W x + b) + v0 identically (D = {D}, K = {K}): "
                                                        + ev))
         else:
-            result.verdicts.append(Verdict(text, ok, ev, r"c_\Theta = " + sp.latex(cT.T) if P * K <= 12 else ""))
+            result.verdicts.append(Verdict(text, ok, ev, by_monomial_latex(cT, xs, r"c_\Theta")
+                                           if P <= 10 and K <= 4 else ""))
     if lin_claim is not None:
         ev = (f"c(Theta1 + Theta2) != c(Theta1) + c(Theta2): coefficient of {mon} is {lhs[n]} versus {rhs[n]} "
               f"for Theta1: {_fmt_theta(t1)}, Theta2: {_fmt_theta(t2)}")

@@ -276,13 +276,16 @@ def _steps(D: int, K: int) -> list[Step]:
                   "with m active units (v_k != 0), -Q = W^T diag(v) W and l in range W^T; the form diag(v) restricted "
                   "to the s-dimensional range of W has rank r, hence a radical of dimension s - r, and a subspace "
                   "of a non-degenerate space satisfies s + (s - r) <= m. If l is not in range Q, s >= r + 1, so "
-                  "m >= r + 2.", rule="rank / isotropy argument",
+                  "m >= r + 2. This necessity argument is not machine-checked in general; the Groebner bases below "
+                  "confirm it only for the listed small cases.", rule="rank / isotropy argument", gap=True,
              math=r"\text{units needed} = \begin{cases} r & l\in\operatorname{range}Q\\ r+2 & "
                   r"l\notin\operatorname{range}Q\end{cases},\qquad r = \operatorname{rank}Q\le D"),
         Step(text="Consequences: with K >= D + 1 every c is reached, so the model can be parametrised by c. With "
                   "K = D every c is reached except the measure-zero set with rank Q = D - 1 and l not in range Q "
-                  "(e.g. D = 1: yhat = x; D = 2: yhat = x1^2 + x2), which the sheet's claim for K >= D overlooks; a "
-                  "Groebner basis below confirms these exceptions independently.",
+                  "(e.g. D = 1: yhat = x; D = 2: yhat = x1^2 + x2), which the sheet's claim for K >= D overlooks. "
+                  "Reachability for K >= D + 1 is constructive (checked exactly below); that the exceptions are "
+                  "unreachable rests on the necessity argument of the previous step, confirmed independently by a "
+                  "Groebner basis for the cases in the table.",
              rule="reachability"),
         Step(text="When K < D: Q_Theta = -W^T diag(v) W has rank <= rank W <= K < D, so no c whose quadratic part "
                   "has rank > K is reachable, e.g. Q = I (yhat = x_1^2 + ... + x_D^2, rank D).",
@@ -391,7 +394,7 @@ def solve_q3_3(params: dict[str, Any], claims: Optional[dict] = None) -> Result:
     ranks = [qn.split_c(list(qn.c_theta(*qn._rand_theta(rr, dd, kk))), dd)[2].rank() for _ in range(20)]
     result.checks.append(Check(f"rank Q_Theta <= K on random Theta (D = {dd}, K = {kk})",
                                "exact rank of the quadratic part of c_Theta, 20 random integer Theta",
-                               max(ranks) <= kk, f"ranks seen: {sorted(set(ranks))}"))
+                               max(ranks) <= kk, "ranks seen: " + ", ".join(map(str, sorted(set(ranks))))))
     result.summary = (f"c -> Theta constructed exactly for every c when K >= D + 1; K = D misses only c with rank Q = "
                       f"D - 1 and l not in range Q; K < D misses every c with rank Q > K (e.g. Q = I)")
     _verdicts(result, claims, parsed, D, K, rng)
@@ -450,12 +453,11 @@ def _own_instance(table: dict, D: int, K: int, where: str) -> tuple[int, int]:
 
 def _theta_text(th) -> str:
     W, b, v, v0 = th
-    return (f"W = {[[sp.sstr(e) for e in W.row(k)] for k in range(W.rows)]}, b = {[sp.sstr(e) for e in b]}, "
-            f"v = {[sp.sstr(e) for e in v]}, v0 = {sp.sstr(v0)}").replace("'", "")
+    return f"W = {qn.fmt_matrix(W)}, b = {_fmt_vec(b)}, v = {_fmt_vec(v)}, v0 = {sp.sstr(v0)}"
 
 
 def _verdicts(result: Result, claims: dict, parsed: dict, D: int, K: int, rng: random.Random):
-    mons = [sp.sstr(qn.monomial_expr(m, qn.x_symbols(D))) for m in qn.monomials(D)]
+    mons = [qn.natural(qn.monomial_expr(m, qn.x_symbols(D))) for m in qn.monomials(D)]
     if "theta" in parsed:
         c, th = parsed["c"], parsed["theta"]
         ok, n = _verify_exact(c, th)
@@ -465,17 +467,17 @@ def _verdicts(result: Result, claims: dict, parsed: dict, D: int, K: int, rng: r
         else:
             got = qn.c_theta(*th)
             result.verdicts.append(Verdict(text, False, f"c_Theta = {_fmt_vec(got)} != c: the coefficient of {mons[n]} "
-                                                        f"is {sp.sstr(got[n])}, not {sp.sstr(c[n])}"))
+                                                        f"is {qn.natural(got[n])}, not {qn.natural(c[n])}"))
     if "map" in parsed:
         Dm, Km, cs, th = parsed["map"]
-        mons_m = [sp.sstr(qn.monomial_expr(m, qn.x_symbols(Dm))) for m in qn.monomials(Dm)]
+        mons_m = [qn.natural(qn.monomial_expr(m, qn.x_symbols(Dm))) for m in qn.monomials(Dm)]
         result.verdicts.append(_map_verdict(claims["map"], (cs, th), Dm, Km, rng, mons_m))
     if "unreachable_c" in parsed:
         D, K, c = parsed["unreachable_c"]
         info = reach(c, D)
         text = f"unreachable_c = {_fmt_vec(c)} (K = {K})"
         if info.units_needed > K:
-            ev = f"right: quadratic part Q = {sp.sstr(info.Q.tolist())}; " + why_unreachable(info, K)
+            ev = f"right: quadratic part Q = {qn.fmt_matrix(info.Q)}; " + why_unreachable(info, K)
             result.verdicts.append(Verdict(text, True, ev, r"Q = " + sp.latex(info.Q)))
         else:
             th = construct_theta(c, D, K)
@@ -485,9 +487,19 @@ def _verdicts(result: Result, claims: dict, parsed: dict, D: int, K: int, rng: r
                                            f"{_theta_text(th)} gives c_Theta = c" + (" exactly" if ok else "")))
 
 
+def _undefined_text(e) -> str:
+    """A value of the map that is not a real number, in words (never SymPy's zoo / nan / oo)."""
+    if e.has(sp.zoo, sp.nan):
+        return "a division by zero: undefined"
+    if e.has(sp.oo, -sp.oo):
+        return "infinite"
+    return f"{sp.sstr(e)}, not real"
+
+
 def _map_verdict(raw: dict, parsed, D: int, K: int, rng: random.Random, mons) -> Verdict:
     cs, th = parsed
-    text = f"map c -> Theta (D = {D}, K = {K}): " + ", ".join(f"{k} = {raw[k]}" for k in ("W", "b", "v", "v0"))
+    text = f"map c -> Theta (D = {D}, K = {K}): " + ", ".join(f"{k} = {qn.raw_text(raw[k])}"
+                                                             for k in ("W", "b", "v", "v0"))
     text = text if len(text) <= 300 else text[:297] + "..."
     got = qn.c_theta(*th)
     for n in range(len(cs)):
@@ -510,7 +522,7 @@ def _map_verdict(raw: dict, parsed, D: int, K: int, rng: random.Random, mons) ->
             note = (f" (no Theta with K = {K} units reaches this c at all: {why_unreachable(info, K)})"
                     if info.units_needed > K else f" (a Theta with {info.units_needed} unit(s) exists)")
             return Verdict(text, False, f"{generic}, but not for every c: at {name}, c = {_fmt_vec(c)}, the map is "
-                                        f"undefined or not real ({sp.sstr(bad[0])}); every c must be mapped" + note)
+                                        f"undefined or not real ({_undefined_text(bad[0])}); every c must be mapped" + note)
         ok, n = _verify_exact(c, tuple(vals))
         if not ok:
             return Verdict(text, False, f"{generic}, but at {name}, c = {_fmt_vec(c)}, c_Theta = "
