@@ -86,7 +86,7 @@ def kron_quadratic_form_identity(K: int, D1: int) -> tuple[bool, str]:
     lhs = (v.T * sp.kronecker_product(A, f * f.T) * v)[0, 0]
     rhs = (u.T * A * u)[0, 0]
     ok = sp.expand(lhs - rhs) == 0
-    return ok, f"K = {K}, D+1 = {D1}: v^T (A kron f f^T) v - u^T A u expands to 0 for symmetric symbolic A: {ok}"
+    return ok, f"K = {K}, D+1 = {D1}: v^T (A kron f f^T) v - u^T A u expands to 0 for symmetric symbolic A: {'yes' if ok else 'no'}"
 
 
 def _softmax_np(z):
@@ -310,8 +310,8 @@ def network_steps(K: int, D: int) -> tuple[list[Step], list[Check], list[Table],
               "inputs", same_fn and sp.simplify(j["La"] - j["Lb"]) == 0,
               f"L(theta_a) = L(theta_b) = {sp.N(j['La'], 12)}"),
         Check("L(midpoint) > average of the end losses", f"exact SymPy values compared at {DIGITS} digits",
-              j["violates"], f"L(mid) - average = {mp.nstr(j['gap_num'], 15)} (closed form log K - log(1 + (K-1)e^-2): "
-                                 f"{closed_ok})"),
+              j["violates"], f"L(mid) - average = {mp.nstr(j['gap_num'], 15)} (equals the closed form log K - log(1 + (K-1)e^-2): "
+                                 f"{'yes' if closed_ok else 'no'})"),
         Check("the three losses agree with an independent torch forward pass", "torch float64, log_softmax",
               j["torch_diff"] < 1e-12, f"largest difference {j['torch_diff']:.2g}"),
     ]
