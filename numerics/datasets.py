@@ -134,7 +134,7 @@ def _read_idx_pair(folder: Path, split: str) -> tuple[np.ndarray, np.ndarray]:
     images, labels = IDX_FILES[split]
     pick = lambda n: folder / f"{n}.gz" if (folder / f"{n}.gz").exists() else folder / n  # noqa: E731
     X = formats.read_idx(pick(images))                            # (n, 28, 28) uint8
-    return X.reshape(len(X), -1), formats.read_idx(pick(labels)).astype(np.int64)
+    return _flat(X), formats.read_idx(pick(labels)).astype(np.int64)
 
 
 def _scaled(X: np.ndarray, scale: float) -> np.ndarray:
@@ -200,7 +200,7 @@ def _load_octmnist(root: Path, requested: str) -> Dataset:
     if path is None:
         raise FileNotFoundError(f"octmnist.npz in {root} or {root / 'octmnist'}")
     raw = formats.read_npz_splits(path)
-    splits = {s: (_scaled(X.reshape(len(X), -1), 256), y.astype(np.int64)) for s, (X, y) in raw.items()}
+    splits = {s: (_scaled(_flat(X), 256), y.astype(np.int64)) for s, (X, y) in raw.items()}
     return Dataset(requested, "octmnist", splits, "classification", 4, (1, 28, 28), "CHW", str(path),
                    "MedMNIST splits as released (train/val = the source training set split 9:1, "
                    "test = the source validation set); pixels/256; flattened to 784")
@@ -250,7 +250,7 @@ def _load_intel(root: Path, requested: str) -> Dataset:
     if path is None:
         raise FileNotFoundError(f"intel.npz in {root} or {root / 'intel'}")
     raw = formats.read_npz_splits(path)  # images uint8 (n, 48, 48, 3)
-    splits = {s: (_scaled(X.reshape(len(X), -1), 256), y.astype(np.int64)) for s, (X, y) in raw.items()}
+    splits = {s: (_scaled(_flat(X), 256), y.astype(np.int64)) for s, (X, y) in raw.items()}
     return Dataset(requested, "intel", splits, "classification", 6, (48, 48, 3), "HWC", str(path),
                    "splits as stored in the npz; pixels/256; HWC rows flattened to 6,912")
 
@@ -365,6 +365,34 @@ def load(name: str, data_dir_: str | os.PathLike | None = None, *, allow_substit
     return _load_cached(name, str(data_dir(data_dir_).resolve()), allow_substitute)
 
 
+class DataError(ValueError):
+    """A data file that loads but cannot be trained on (non-finite inputs, an empty training split,
+    labels outside the classes); the message names the dataset, the split and what is wrong."""
+
+
+def _flat(X: np.ndarray) -> np.ndarray:
+    """(n, ...) -> (n, features), also for n = 0."""
+    return X.reshape(len(X), int(np.prod(X.shape[1:], dtype=np.int64)))
+
+
+def validate(ds: "Dataset") -> None:
+    """Refuse data that would silently poison training; one line naming the split and the fault."""
+    where = f"dataset {ds.name!r} ({ds.source})"
+    if len(ds.splits["train"][1]) == 0:
+        raise DataError(f"{where}: the training split is empty")
+    for split, (X, y) in ds.splits.items():
+        if len(y) != len(X):
+            raise DataError(f"{where}: split {split} has {len(X)} inputs but {len(y)} labels")
+        bad = int(np.size(X) - np.count_nonzero(np.isfinite(X))) if np.issubdtype(X.dtype, np.floating) else 0
+        if bad:
+            first = tuple(int(i) for i in np.argwhere(~np.isfinite(X))[0])
+            raise DataError(f"{where}: split {split} has {bad} non-finite input value(s) (NaN or inf), "
+                            f"the first at index {first}")
+        if ds.task == "classification" and len(y) and (int(y.min()) < 0 or int(y.max()) >= (ds.n_classes or 0)):
+            raise DataError(f"{where}: split {split} has labels outside 0..{(ds.n_classes or 1) - 1} "
+                            f"(found {int(y.min())}..{int(y.max())})")
+
+
 @functools.lru_cache(maxsize=4)
 def _load_cached(name: str, root: str, allow_substitute: bool) -> Dataset:
     entry = REGISTRY[name]
@@ -374,4 +402,5 @@ def _load_cached(name: str, root: str, allow_substitute: bool) -> Dataset:
         if not allow_substitute:
             raise
         ds = entry.substitute(Path(root), f"not found: {missing}")
+    validate(ds)
     return replace(ds, splits={s: _readonly(*ds.splits[s]) for s in SPLITS})

@@ -77,7 +77,12 @@ def run_problem(problem: Problem, claims: Optional[dict[str, Any]] = None,
     try:
         with solving(problem.id):
             if problem.kind == "experiment":  # training has its own budget (the profile) and resumes
-                result = solver(params, claims)
+                from numerics.datasets import DataError
+
+                try:
+                    result = solver(params, claims)
+                except DataError as exc:            # a data file that cannot be trained on: this problem only
+                    result = Result(problem_id=problem.id, title=problem.title, status="error", error=str(exc))
             else:
                 with time_limit(SOLVER_TIME_LIMIT_S, f"{problem.id}"):
                     result = solver(params, claims)

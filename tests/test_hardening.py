@@ -64,3 +64,42 @@ def kill_and_resume(tmp, kills: int, seed: int = 0) -> int:
 
 def test_killed_runs_leave_no_corrupt_entry_and_resume_to_the_same_numbers(tmp_path):
     assert kill_and_resume(tmp_path, 3) == 3
+
+
+def _npz(path, train_images, train_labels, val_n=20):
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.savez(path, train_images=train_images, train_labels=train_labels,
+             val_images=rng.integers(0, 255, (val_n, 28, 28)).astype(np.uint8), val_labels=rng.integers(0, 4, (val_n, 1)),
+             test_images=rng.integers(0, 255, (20, 28, 28)).astype(np.uint8), test_labels=rng.integers(0, 4, (20, 1)))
+
+
+def test_faulty_data_is_an_error_result_and_one_class_or_empty_validation_still_runs(tmp_path):
+    """NaN inputs, bad labels or an empty training split: the problem's Result says so, nothing crashes;
+    a one-class training set and an empty validation split train and are recorded."""
+    import numpy as np
+
+    from problems import api
+    from problems.context import RunContext, using
+    from problems.registry import get
+
+    rng = np.random.default_rng(1)
+    imgs = rng.random((60, 28, 28)).astype(np.float32)
+    imgs[3, 4, 5] = np.nan
+    _npz(tmp_path / "nan" / "octmnist.npz", imgs, rng.integers(0, 4, (60, 1)))
+    _npz(tmp_path / "labels" / "octmnist.npz", rng.integers(0, 255, (60, 28, 28)).astype(np.uint8), np.full((60, 1), 7))
+    _npz(tmp_path / "empty" / "octmnist.npz", np.zeros((0, 28, 28), np.uint8), np.zeros((0, 1), int))
+    _npz(tmp_path / "one" / "octmnist.npz", rng.integers(0, 255, (60, 28, 28)).astype(np.uint8), np.zeros((60, 1), int))
+    _npz(tmp_path / "noval" / "octmnist.npz", rng.integers(0, 255, (60, 28, 28)).astype(np.uint8),
+         rng.integers(0, 4, (60, 1)), val_n=0)
+    expected = {"nan": "non-finite input", "labels": "labels outside 0..3", "empty": "training split is empty"}
+    for case, words in expected.items():
+        with using(RunContext(profile="smoke", data_dir=str(tmp_path / case), cache_dir=str(tmp_path / "cache"))):
+            r = api.run_problem(get("ist23.q1.1a"))
+        assert r.status == "error" and words in r.error and "octmnist" in r.error, (case, r.error)
+    for case in ("one", "noval"):
+        with using(RunContext(profile="smoke", data_dir=str(tmp_path / case), cache_dir=str(tmp_path / "cache"))):
+            r = api.run_problem(get("ist23.q1.1a"))
+        assert r.status == "implemented" and "octmnist;" in r.data["description"], (case, r.error)
