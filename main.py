@@ -94,7 +94,8 @@ def _print_result(r) -> None:
                                                           if not isinstance(v, (dict, list)))
         click.echo(f"  data: {described}")
     for c in r.checks:
-        click.echo(f"  [{'ok' if c.passed else 'FAILED'}] check: {c.name} ({c.method})" + (f": {c.detail}" if c.detail else ""))
+        mark = "info" if c.info else "ok" if c.passed else "FAILED"
+        click.echo(f"  [{mark}] check: {c.name} ({c.method})" + (f": {c.detail}" if c.detail else ""))
     for v in r.verdicts:
         word = {True: "accepted", False: "REJECTED", None: "UNDECIDED"}[v.passed]
         click.echo(f"  [{word}] claim: {v.claim}")

@@ -39,12 +39,16 @@ class Step:
 
 @dataclass
 class Check:
-    """A verification the solver ran on its own answer (against an oracle)."""
+    """A verification the solver ran on its own answer (against an oracle).
+
+    ``info`` marks a measurement shown for information that is not asserted (e.g. the sheet's accuracy
+    target when a substitute dataset or a reduced budget ran); it never fails a problem."""
 
     name: str
     method: str
     passed: bool
     detail: str = ""
+    info: bool = False
 
 
 @dataclass
