@@ -23,7 +23,7 @@ from __future__ import annotations
 import math
 from typing import Any, Iterable, Optional, Sequence
 
-from problems.context import current
+from problems.context import current, current_problem
 from problems.errors import InputError
 from problems.model import Figure, Series, Table, Verdict
 
@@ -176,6 +176,7 @@ def _dataset_phrase(ds: dict) -> str:
 def data_note(outs: dict[str, dict]) -> str:
     """One sentence: the dataset that ran, its sizes, the profile and budget, the seeds."""
     first = next(iter(outs.values()))
+    _LAST_DATA[current_problem()] = first["dataset"]
     datasets = {}
     for o in outs.values():
         datasets.setdefault(o["dataset"]["fingerprint"], o["dataset"])
@@ -185,8 +186,9 @@ def data_note(outs: dict[str, dict]) -> str:
     seeds = sorted({o["seed"] for o in outs.values()})
     ep = ", ".join(map(str, epochs))
     budget = f"{ep} epochs" + ("" if epochs == asked else f" (the sheet: {', '.join(map(str, asked))})")
-    return (f"Data: {ds_text}. Profile {first['profile']}: {budget}; {len(outs)} run(s), "
-            f"seed(s) {', '.join(map(str, seeds))}.")
+    runs = "1 run" if len(outs) == 1 else f"{len(outs)} runs"
+    seed_text = f"seed {seeds[0]}" if len(seeds) == 1 else f"seeds {', '.join(map(str, seeds))}"
+    return f"Data: {ds_text}. Profile {first['profile']}: {budget}; {runs}, {seed_text}."
 
 
 def data_record(outs: dict[str, dict]) -> dict:
@@ -234,6 +236,12 @@ def fmt(v: Any, digits: int = 4) -> str:
     if isinstance(v, float):
         if not math.isfinite(v):
             return str(v)
+        if v != 0 and (abs(v) < 1e-3 or abs(v) >= 1e7):
+            return f"{v:.{digits - 1}e}"
+        if abs(v) >= 1000:
+            return f"{v:,.0f}"                        # 19,440 rather than 1.944e+04
+        if abs(v) < 1:
+            return f"{v:.{digits}f}"                  # 0.8800 beside 0.9238: one precision per column
         return f"{v:.{digits}g}"
     return str(v)
 
@@ -305,6 +313,18 @@ def accuracy_claim(problem_id: str, claims: dict, key: str, measured: Optional[f
                           band_for("accuracy") if band is None else band, what)
 
 
+_LAST_DATA: dict = {}
+
+
+def _data_caveat() -> str:
+    """', on the substitute X in place of Y' when the runs behind the last data note used a substitute."""
+    ds = _LAST_DATA.get(current_problem())
+    if not ds or not ds.get("substitute"):
+        return ""
+    return (f", measured on the substitute {ds['name']} in place of {ds['requested']}: a number from "
+            f"{ds['requested']} itself is not comparable")
+
+
 def number_verdict(claim_text: str, claimed: float, measured: Optional[float], band: float,
                    what: str, relative: bool = False) -> Verdict:
     """Pass when |claimed - measured| <= band (or <= band * |measured| when ``relative``)."""
@@ -316,7 +336,7 @@ def number_verdict(claim_text: str, claimed: float, measured: Optional[float], b
     ok = abs(claimed - measured) <= tol
     band_text = f"{band:.0%} of the measured value" if relative else f"{band:g}"
     return Verdict(claim=claim_text, passed=ok,
-                   evidence=(f"measured {what} = {fmt(measured)} (profile {prof}); claimed {fmt(claimed)}; "
+                   evidence=(f"measured {what} = {fmt(measured)} (profile {prof}{_data_caveat()}); claimed {fmt(claimed)}; "
                              f"difference {fmt(claimed - measured, 3)}, band +/- {band_text}: "
                              + ("within the band." if ok else "outside the band.")))
 

@@ -51,14 +51,14 @@ def _cell(value, math: bool) -> str:
     return escape_breakable(value)
 
 
-def column_widths(t, total: float = 0.86) -> list[float]:
+def column_widths(t, total: float = 0.97) -> list[float]:
     """Text-column widths (fractions of the text width) in proportion to their content: the longest
     header word and the longest cell, clamped, so a long list column gets the room a number does not need.
 
     >>> from problems.model import Table
     >>> w = column_widths(Table("c", ["run", "a long description"], [["1", "x" * 60]]))
-    >>> w[1] > 3 * w[0], round(sum(w), 2)
-    (True, 0.86)
+    >>> w[1] > 3 * w[0], round(sum(w), 3)
+    (True, 0.916)
     """
     n = len(t.columns)
     need = []
@@ -68,7 +68,8 @@ def column_widths(t, total: float = 0.86) -> list[float]:
         longest_word = max((len(w) for w in str(t.columns[i]).split()), default=1)
         need.append(min(45, max(4, longest_word, longest_cell)))
     text_cols = [i for i in range(n) if i not in t.math_columns]
-    budget = total - 0.12 * (n - len(text_cols))             # math columns are natural width
+    # each column costs 2 \tabcolsep (about 0.027 of the text width); math columns are natural width
+    budget = total - 0.027 * n - 0.12 * (n - len(text_cols))
     weight = sum(need[i] for i in text_cols) or 1
     return [budget * need[i] / weight if i in text_cols else 0.0 for i in range(n)]
 
@@ -197,12 +198,19 @@ def compile_pdf(tex: str, workdir: Path, timeout: int = LATEX_TIMEOUT_S) -> Path
     return pdf
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def _atomic_copy(src: Path, dest: Path) -> None:
     dest.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
     os.close(fd)
     try:
         shutil.copyfile(src, tmp)
+        os.chmod(tmp, 0o666 & ~_umask())                # mkstemp makes 0600; give the file the usual mode
         os.replace(tmp, dest)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -14,6 +14,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from problems.model import Figure  # noqa: E402
 
@@ -28,6 +29,9 @@ def plot_line(ax, fig: Figure) -> None:
         ax.axvline(v["x"], color=v.get("color", "k"), ls="--", lw=1, label=v.get("label"))
     for h in fig.hlines:
         ax.axhline(h["y"], color=h.get("color", "0.5"), ls=":", lw=1, label=h.get("label"))
+    xs = [x for ser in fig.series for x in ser.x]
+    if xs and fig.xscale == "linear" and all(float(x).is_integer() for x in xs):
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))   # epochs and steps: no "epoch 2.5"
     ax.set_xscale(fig.xscale)
     ax.set_yscale(fig.yscale)
     ax.set_xlabel(fig.xlabel)
@@ -88,6 +92,9 @@ def render(fig: Figure, out_dir: Path, problem_id: str = "") -> Path:
             fd, tmp = tempfile.mkstemp(dir=out_dir, suffix=f".{ext}")
             os.close(fd)
             figure.savefig(tmp, dpi=110)
+            mask = os.umask(0)
+            os.umask(mask)
+            os.chmod(tmp, 0o666 & ~mask)                 # mkstemp makes 0600
             os.replace(tmp, target)
             paths[ext] = target
     finally:
