@@ -48,6 +48,7 @@ def _budget(params: dict) -> dict:
     n_train, n_val = int(params.get("train_size", 10_000)), int(params.get("val_size", 1_000))
     epochs = int(params["epochs"])
     if current().profile == "quick":
+        ex.declare_sheet(epochs=epochs, n_train=n_train, n_val=n_val)
         n_train, n_val = min(n_train, QUICK_CAPS["n_train"]), min(n_val, QUICK_CAPS["n_val"])
         epochs = min(epochs, QUICK_CAPS["epochs"])
     return {"n_train": n_train, "n_val": n_val, "epochs": epochs, "eval_test": False}

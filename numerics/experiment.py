@@ -164,8 +164,17 @@ def time_per_epoch(out: dict) -> Optional[float]:
 
 # -- describing what ran -----------------------------------------------------------------------
 
-def _dataset_phrase(ds: dict) -> str:
-    sizes = ds.get("sizes", {})
+_SHEET: dict = {}
+
+
+def declare_sheet(**budget) -> None:
+    """A solver that caps the sheet's budget itself (beyond the profile) declares the sheet's values here,
+    e.g. ``declare_sheet(epochs=50, n_train=10_000)``, so that every data note states the reduction."""
+    _SHEET[current_problem()] = budget
+
+
+def _dataset_phrase(ds: dict, evaluated=("train", "val", "test")) -> str:
+    sizes = {k: v for k, v in ds.get("sizes", {}).items() if k in evaluated}
     size = ", ".join(f"{sizes[s]:,} {name}" for s, name in (("train", "train"), ("val", "validation"), ("test", "test"))
                      if sizes.get(s))
     if ds.get("substitute"):
@@ -180,12 +189,17 @@ def data_note(outs: dict[str, dict]) -> str:
     datasets = {}
     for o in outs.values():
         datasets.setdefault(o["dataset"]["fingerprint"], o["dataset"])
-    ds_text = "; ".join(_dataset_phrase(d) for d in datasets.values())
+    evaluated = ("train", "val") + (("test",) if any(o["config"].get("eval_test", True) for o in outs.values()) else ())
+    ds_text = "; ".join(_dataset_phrase(d, evaluated) for d in datasets.values())
     epochs = sorted({o["budget"]["epochs"] for o in outs.values()})
-    asked = sorted({o["config"]["epochs"] for o in outs.values()})
+    sheet = _SHEET.get(current_problem(), {})
+    asked = [sheet["epochs"]] if "epochs" in sheet else sorted({o["config"]["epochs"] for o in outs.values()})
     seeds = sorted({o["seed"] for o in outs.values()})
     ep = ", ".join(map(str, epochs))
     budget = f"{ep} epochs" + ("" if epochs == asked else f" (the sheet: {', '.join(map(str, asked))})")
+    sizes = ", ".join(f"{v:,} {k.removeprefix('n_')}" for k, v in sheet.items() if k.startswith("n_"))
+    if sizes:
+        budget += f"; subsets capped by this problem (the sheet suggests {sizes})"
     runs = "1 run" if len(outs) == 1 else f"{len(outs)} runs"
     seed_text = f"seed {seeds[0]}" if len(seeds) == 1 else f"seeds {', '.join(map(str, seeds))}"
     return f"Data: {ds_text}. Profile {first['profile']}: {budget}; {runs}, {seed_text}."
