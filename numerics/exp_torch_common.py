@@ -22,7 +22,6 @@ Proxies (all computed from the logged per-epoch metrics of our own runs):
 """
 from __future__ import annotations
 
-import json
 import math
 from typing import Any, Callable, Iterable, Optional
 
@@ -79,45 +78,9 @@ def base_config(kind: str, params: dict, **override) -> dict:
 
 
 def run_unique(configs: dict[str, dict]) -> dict[str, dict]:
-    """:func:`numerics.experiment.run_configs` with identical (resolved) configurations run once."""
-    from numerics import runner
-
-    keys, unique = {}, {}
-    for label, cfg in configs.items():
-        try:
-            k = json.dumps(runner.resolve(cfg), sort_keys=True)
-        except ValueError as exc:
-            raise InputError(f"run {label!r}: {exc}") from None
-        keys[label] = k
-        unique.setdefault(k, (label, cfg))
-    cached = {k: _peek(cfg) for k, (_, cfg) in unique.items()}
-    todo = {label: cfg for k, (label, cfg) in unique.items() if cached[k] is None}
-    outs = ex.run_configs(todo) if todo else {}
-    by_key = {k: cached[k] if cached[k] is not None else outs[label] for k, (label, _) in unique.items()}
-    return {label: by_key[keys[label]] for label in configs}
-
-
-def _peek(cfg: dict) -> Optional[dict]:
-    """The cached output of ``cfg`` read in this process (the runner's own key: configuration, budget,
-    data fingerprint, code and library versions), or None. Saves a process pool, and its dataset
-    loads, when every run of a problem is cached (a report rebuild); a miss simply trains."""
-    from numerics import datasets, runner
-    from numerics.engine import profiles, store
-
-    ctx = current()
-    if ctx.force:
-        return None
-    try:
-        resolved = runner.resolve(cfg)
-        full = datasets.load(resolved["dataset"], ctx.data_dir)
-        bud = profiles.budget(ctx.profile, resolved, full.sizes())
-        ds = full.subsample(bud["n"], seed=resolved["seed"])
-        vers = store.versions()
-        key = store.cache_key(resolved, bud, ds.fingerprint(), vers["code"], vers)
-        hit = store.read_json(store.cache_dir(ctx.cache_dir) / f"{key}.json")
-    except Exception:                                                   # any doubt: let the runner decide
-        return None
-    return None if hit is None else {**hit, "cache_hit": True}
+    """:func:`numerics.experiment.run_configs` (identical configurations run once; cached runs are read
+    in this process)."""
+    return ex.run_configs(configs)
 
 
 def fmt_value(v: Any) -> str:

@@ -43,24 +43,33 @@ METRIC_LABELS = {
 def run_configs(configs: dict[str, dict]) -> dict[str, dict]:
     """Run labelled configurations (cached) under the current :class:`~problems.context.RunContext`.
 
-    Returns ``{label: run output}`` in the order given. One configuration, or the smoke profile,
-    runs in this process; otherwise the context's executor (or a local process pool) runs them.
+    Returns ``{label: run output}`` in the order given. Identical configurations run once; cached runs
+    are read in this process (a rebuild starts no pool); of the rest, one configuration, or the smoke
+    profile, runs in this process, more go to the context's executor (or a local process pool).
     """
+    import json
+
     from numerics import runner
 
     ctx = current()
-    labels, cfgs = list(configs), list(configs.values())
+    keys, unique = {}, {}
     for label, cfg in configs.items():
         try:
-            runner.resolve(cfg)
+            keys[label] = json.dumps(runner.resolve(cfg), sort_keys=True)
         except ValueError as exc:
             raise InputError(f"run {label!r}: {exc}") from None
-    common = dict(profile=ctx.profile, data_dir=ctx.data_dir, cache_dir=ctx.cache_dir, force=ctx.force)
-    if ctx.executor is None and (len(cfgs) == 1 or ctx.profile == "smoke"):
-        outs = [runner.run(c, progress=ctx.progress, **common) for c in cfgs]
-    else:
-        outs = runner.run_many(cfgs, executor=ctx.executor, progress=ctx.progress, **common)
-    return dict(zip(labels, outs))
+        unique.setdefault(keys[label], cfg)
+    common = dict(profile=ctx.profile, data_dir=ctx.data_dir, cache_dir=ctx.cache_dir)
+    done = {} if ctx.force else {k: runner.cached(c, **common) for k, c in unique.items()}
+    todo = {k: c for k, c in unique.items() if done.get(k) is None}
+    if todo:
+        cfgs = list(todo.values())
+        if ctx.executor is None and (len(cfgs) == 1 or ctx.profile == "smoke"):
+            outs = [runner.run(c, progress=ctx.progress, force=ctx.force, **common) for c in cfgs]
+        else:
+            outs = runner.run_many(cfgs, executor=ctx.executor, progress=ctx.progress, force=ctx.force, **common)
+        done.update(zip(todo, outs))
+    return {label: done[keys[label]] for label in configs}
 
 
 # -- reading runs ------------------------------------------------------------------------------

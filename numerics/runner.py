@@ -107,6 +107,25 @@ def _monitored(row: dict) -> float | None:
     return next((row[k] for k in ("train_loss", "val_loss", "test_loss") if row.get(k) is not None), None)
 
 
+def _plan(config: dict, profile: str, data_dir, cache_dir):
+    """Resolved configuration, the data subset that runs, its budget, versions, cache key and folder."""
+    cfg = resolve(config)
+    full = datasets.load(cfg["dataset"], data_dir)
+    bud = profiles.budget(profile, cfg, full.sizes())
+    ds = full.subsample(bud["n"], seed=cfg["seed"])
+    vers = store.versions()
+    key = store.cache_key(cfg, bud, ds.fingerprint(), vers["code"], vers)
+    return cfg, ds, bud, vers, key, store.cache_dir(cache_dir)
+
+
+def cached(config: dict, profile: str = "quick", data_dir: str | os.PathLike | None = None,
+           cache_dir: str | os.PathLike | None = None) -> dict | None:
+    """The cached output of ``config`` under ``profile`` (the key :func:`run` would use), or None."""
+    *_, key, folder = _plan(config, profile, data_dir, cache_dir)
+    hit = store.read_json(folder / f"{key}.json")
+    return None if hit is None else {**hit, "cache_hit": True}
+
+
 def run(config: dict, profile: str = "quick", data_dir: str | os.PathLike | None = None,
         cache_dir: str | os.PathLike | None = None, progress: bool = True, force: bool = False,
         on_epoch: Callable[[int, dict], None] | None = None) -> dict:
@@ -122,14 +141,8 @@ def run(config: dict, profile: str = "quick", data_dir: str | os.PathLike | None
     ``on_epoch(epoch, row)`` is called after each epoch's checkpoint is written (tests use it to
     simulate an interruption). ``force`` ignores a cached result (but still resumes a checkpoint).
     """
-    cfg = resolve(config)
     started = time.perf_counter()
-    full = datasets.load(cfg["dataset"], data_dir)
-    bud = profiles.budget(profile, cfg, full.sizes())
-    ds = full.subsample(bud["n"], seed=cfg["seed"])
-    vers = store.versions()
-    key = store.cache_key(cfg, bud, ds.fingerprint(), vers["code"], vers)
-    folder = store.cache_dir(cache_dir)
+    cfg, ds, bud, vers, key, folder = _plan(config, profile, data_dir, cache_dir)
     result_path, ckpt_path = folder / f"{key}.json", folder / f"{key}.ckpt"
     cached = None if force else store.read_json(result_path)
     if cached is not None:

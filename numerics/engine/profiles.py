@@ -20,6 +20,9 @@ KIND_CAPS = {
     ("smoke", "alexnet"): {"n_train": 32, "n_val": 16, "n_test": 16, "epochs": 1},
     ("quick", "alexnet"): {"n_train": 1000, "n_val": 500, "n_test": 500, "epochs": 3},
 }
+# per-example PyTorch loops cost ~0.3-0.4 ms a step on 2 cores (ist21.q4 runs a dozen of them)
+SMALL_BATCH_TORCH = ("logreg_torch", "ffn_torch")
+QUICK_PER_EXAMPLE_TORCH = {"n_train": 2000}
 PROFILES = tuple(CAPS)
 
 
@@ -36,6 +39,8 @@ def budget(profile: str, config: dict, sizes: dict[str, int]) -> dict:
     if profile not in CAPS:
         raise ValueError(f"profile {profile!r}: expected one of {PROFILES}")
     caps = KIND_CAPS.get((profile, config["kind"]), CAPS[profile])
+    if profile == "quick" and config["kind"] in SMALL_BATCH_TORCH and config.get("batch_size", 64) <= 2:
+        caps = {**caps, **QUICK_PER_EXAMPLE_TORCH}
     asked = {s: config.get(f"n_{s}") for s in ("train", "val", "test")}
     if "train_fraction" in config:
         asked["train"] = _min(asked["train"], max(1, round(config["train_fraction"] * sizes["train"])))
