@@ -182,13 +182,40 @@ def declare_sheet(**budget) -> None:
     _SHEET[current_problem()] = budget
 
 
+DATASET_WORDS = {"octmnist": "OCTMNIST", "mnist": "MNIST", "fashion-mnist": "Fashion-MNIST", "cifar10": "CIFAR-10",
+                 "intel": "Intel Image Classification", "ames": "Ames housing"}
+
+
+def dataset_words(name: str) -> str:
+    """An engine dataset name in words.
+
+    >>> dataset_words("substitute:fashion-mnist[0..3]")
+    'Fashion-MNIST classes 0-3'
+    >>> dataset_words("substitute:fashion-mnist-rgb48[0..5]")
+    'Fashion-MNIST classes 0-5 as 48x48 RGB'
+    """
+    import re
+
+    base = name.removeprefix("substitute:")
+    m = re.fullmatch(r"([a-z0-9-]+?)(?:-rgb(\d+))?(?:\[(\d+)\.\.(\d+)\])?", base)
+    if not m:
+        return base
+    words = DATASET_WORDS.get(m.group(1), m.group(1).replace("-", " "))
+    if m.group(3):
+        words += f" classes {m.group(3)}-{m.group(4)}"
+    if m.group(2):
+        words += f" as {m.group(2)}x{m.group(2)} RGB"
+    return words
+
+
 def _dataset_phrase(ds: dict, evaluated=("train", "val", "test")) -> str:
     sizes = {k: v for k, v in ds.get("sizes", {}).items() if k in evaluated}
     size = ", ".join(f"{sizes[s]:,} {name}" for s, name in (("train", "train"), ("val", "validation"), ("test", "test"))
                      if sizes.get(s))
     if ds.get("substitute"):
-        return f"{ds['name']} in place of {ds['requested']} (absent: {ds.get('substitute_reason', '')}); {size}"
-    return f"{ds['name']}; {size}"
+        return (f"substitute {dataset_words(ds['name'])} in place of {ds['requested']} "
+                f"({DATASET_WORDS.get(ds['requested'], ds['requested'])}; {ds.get('substitute_reason', 'absent')}); {size}")
+    return f"{dataset_words(ds['name'])}; {size}"
 
 
 def data_note(outs: dict[str, dict]) -> str:
@@ -344,7 +371,7 @@ def _data_caveat() -> str:
     ds = _LAST_DATA.get(current_problem())
     if not ds or not ds.get("substitute"):
         return ""
-    return (f", measured on the substitute {ds['name']} in place of {ds['requested']}: a number from "
+    return (f", measured on the substitute {dataset_words(ds['name'])} in place of {ds['requested']}: a number from "
             f"{ds['requested']} itself is not comparable")
 
 
