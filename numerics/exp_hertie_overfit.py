@@ -190,14 +190,14 @@ def error_vs_size(params: dict[str, Any], claims: Optional[dict] = None) -> Resu
               detail=f"L* = {best:.4g} (sigma^2 = {sigma ** 2:.4g}); violations at n = "
                      f"{[n for n, a, b in zip(sizes, below, above) if not (a and b)] or 'none'}"),
     ]
-    x = [math.log10(n) for n in sizes]
+    x = [float(n) for n in sizes]
     res.figures = [Figure(
         name="error vs training-set size",
         caption=("Training and test error (mean squared error, mean over repeated training sets) against the "
-                 "training-set size: error increases upwards, the size to the right (log10 scale). The training "
+                 "training-set size: error increases upwards, the size to the right (log scale). The training "
                  "error rises towards L*, the test error falls towards it; the dotted lines mark zero error and "
                  f"L*. {note}"),
-        xlabel="training-set size n (log10 scale: 1 = 10, 2 = 100, 3 = 1000)", ylabel="mean squared error",
+        xlabel="training-set size n (log scale)", ylabel="mean squared error", xscale="log",
         series=[Series("training error", x, [float(v) for v in tr], "o-"),
                 Series("test error (held-out sample)", x, [float(v) for v in te], "s--")],
         hlines=[_zero_line(), {"y": best, "label": f"best in class L* = {best:.3g}", "color": "tab:green"}])]

@@ -304,7 +304,7 @@ def results_table(caption: str, outs: dict[str, dict], extra: Optional[dict[str,
     metrics = [m for m in metrics if any(final(o, m) is not None for o in outs.values())]
     extra = extra or {}
     columns = ["run"] + [METRIC_LABELS.get(m, m) for m in metrics] + ["train time (s)", "updates per epoch"] \
-        + list(extra) + ["diverged"]
+        + list(extra) + ["stopped by the runner"]
     rows = []
     for label, o in outs.items():
         upd = o["metrics"][-1]["updates"] if o["metrics"] else None

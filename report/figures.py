@@ -29,11 +29,11 @@ def plot_line(ax, fig: Figure) -> None:
         ax.axvline(v["x"], color=v.get("color", "k"), ls="--", lw=1, label=v.get("label"))
     for h in fig.hlines:
         ax.axhline(h["y"], color=h.get("color", "0.5"), ls=":", lw=1, label=h.get("label"))
+    ax.set_xscale(fig.xscale)
+    ax.set_yscale(fig.yscale)
     xs = [x for ser in fig.series for x in ser.x]
     if xs and fig.xscale == "linear" and all(float(x).is_integer() for x in xs):
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))   # epochs and steps: no "epoch 2.5"
-    ax.set_xscale(fig.xscale)
-    ax.set_yscale(fig.yscale)
     ax.set_xlabel(fig.xlabel)
     ax.set_ylabel(fig.ylabel)
     ax.grid(alpha=0.3)
