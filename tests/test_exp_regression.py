@@ -40,7 +40,7 @@ def test_linear_figures_and_trend_claims(ctx, results):
 
 
 def test_linear_number_claims(ctx, results):
-    test_rmse = float(results["ist21.q2.2a"].summary.split("test RMSE ")[1].split(";")[0])
+    test_rmse = float(results["ist21.q2.2a"].summary.split("test RMSE ")[1].split(";")[0].replace(",", ""))
     r = _run(ctx, "ist21.q2.2a", {"final_test_rmse": test_rmse * 1.02, "final_train_rmse": test_rmse * 10})
     assert r.verdicts[0].passed is False and "measured train rmse" in r.verdicts[0].evidence
     assert r.verdicts[1].passed is True

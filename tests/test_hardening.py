@@ -102,4 +102,4 @@ def test_faulty_data_is_an_error_result_and_one_class_or_empty_validation_still_
     for case in ("one", "noval"):
         with using(RunContext(profile="smoke", data_dir=str(tmp_path / case), cache_dir=str(tmp_path / "cache"))):
             r = api.run_problem(get("ist23.q1.1a"))
-        assert r.status == "implemented" and "octmnist;" in r.data["description"], (case, r.error)
+        assert r.status == "implemented" and "OCTMNIST;" in r.data["description"], (case, r.error)
