@@ -37,6 +37,7 @@ from numerics import separability as sep
 from numerics.kkt import KKT_TOL, kkt_failures, kkt_residuals
 from problems.errors import InputError
 from problems.model import Check, Result, Step, Table, Verdict
+from problems.validate import int_param
 from theory.parse import ExprError, parse_number
 
 SOLVER = "OSQP"
@@ -251,19 +252,6 @@ def parse_Cs(params: dict) -> list[float]:
             raise InputError(f"parameter C: {v!r} is not a positive number")
         out.append(c)
     return out
-
-
-def int_param(params: dict, key: str, default: int, lo: int, hi: int) -> int:
-    v = params.get(key, default)
-    try:
-        if isinstance(v, bool):
-            raise ValueError
-        v = int(v)
-    except (TypeError, ValueError):
-        raise InputError(f"parameter {key}: expected an integer, got {v!r}") from None
-    if not lo <= v <= hi:
-        raise InputError(f"parameter {key}: {v} is outside {lo}..{hi}")
-    return v
 
 
 def instance_params(params: dict) -> tuple[int, int, int, list[float]]:

@@ -21,6 +21,7 @@ import sympy as sp
 
 from problems.errors import InputError
 from problems.model import Check, Figure, Result, Series, Step, Table, Verdict
+from problems.validate import int_param as _int_param
 from theory.equivalence import equivalent_matrix
 from theory.logistic import _psd_proof
 from theory.parse import ExprError, parse_number
@@ -409,19 +410,6 @@ def counterexample_verdict(raw: Any, pid: str, key: str = "counterexample") -> V
 
 
 # ---------------------------------------------------------------- solver
-
-def _int_param(params: dict, key: str, default: int, lo: int, hi: int) -> int:
-    v = params.get(key, default)
-    if isinstance(v, bool) or not isinstance(v, (int, str)):
-        raise InputError(f"parameter {key}: expected an integer, got {v!r}")
-    try:
-        v = int(v)
-    except ValueError:
-        raise InputError(f"parameter {key}: expected an integer, got {v!r}") from None
-    if not lo <= v <= hi:
-        raise InputError(f"parameter {key}: {v} is outside {lo}..{hi}")
-    return v
-
 
 def solve(params: dict[str, Any], claims: Optional[dict] = None) -> Result:
     pid = "ist21.q1.5"

@@ -16,6 +16,7 @@ import sympy as sp
 
 from problems.errors import InputError
 from problems.model import Check, Result, Step, Verdict
+from problems.validate import int_param as _int_param
 from theory.equivalence import Equivalence, equivalent, equivalent_matrix
 from theory.parse import ExprError, parse_expr
 
@@ -113,21 +114,6 @@ def _fd_check(name: str, f, d, z, order: int = 1) -> Check:
             worst = max(worst, abs(fd - exact) / max(1, abs(exact)))
     return Check(name, f"central differences, {DIGITS} digits, h = 1e-12", bool(worst < mp.mpf("1e-15")),
                  f"largest relative difference {mp.nstr(worst, 3)} at {len(FD_POINTS)} points in [-4, 5]")
-
-
-def _int_param(params: dict, key: str, default: int, lo: int, hi: int) -> int:
-    v = params.get(key, default)
-    if isinstance(v, list) and len(v) == 1:
-        v = v[0]
-    try:
-        if isinstance(v, bool):
-            raise ValueError
-        v = int(v)
-    except (TypeError, ValueError):
-        raise InputError(f"parameter {key}: expected an integer, got {v!r}") from None
-    if not lo <= v <= hi:
-        raise InputError(f"parameter {key}: {v} is outside {lo}..{hi}")
-    return v
 
 
 SIGMA_DEF = r"\sigma(z) = \frac{1}{1 + e^{-z}}"
