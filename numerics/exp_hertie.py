@@ -128,16 +128,7 @@ def _finished(out: dict) -> Check:
                  detail=f"{len(out['metrics'])} epochs" + (f"; diverged: {out['diverged_reason']}" if out["diverged"] else ""))
 
 
-def _number_verdicts(pid: str, claims: dict, measured: dict[str, Optional[float]]) -> list:
-    band = ex.claim_number(pid, claims, "tolerance")
-    band = ex.band_for("accuracy") if band is None else band
-    out = []
-    for key, value in measured.items():
-        claimed = ex.claim_number(pid, claims, key)
-        if claimed is not None:
-            out.append(ex.number_verdict(f"{key} = {claimed:g}", claimed, value, band,
-                                         ex.METRIC_LABELS.get(key, key.replace("_", " "))))
-    return out
+_number_verdicts = ex.number_claims
 
 
 def _load_slice(n: int = 8) -> tuple[np.ndarray, np.ndarray]:

@@ -107,17 +107,7 @@ def chance_check(label: str, out: dict) -> Check:
                  + ("" if above else ": not above chance"))
 
 
-def number_verdicts(pid: str, claims: dict, outs_final: dict[str, Optional[float]]) -> list:
-    """Verdicts on claimed final metrics ``{claim key: measured value}`` (one run)."""
-    band = ex.claim_number(pid, claims, "tolerance")
-    band = ex.band_for("accuracy") if band is None else band
-    verdicts = []
-    for key, measured in outs_final.items():
-        claimed = ex.claim_number(pid, claims, key)
-        if claimed is not None:
-            verdicts.append(ex.number_verdict(f"{key} = {claimed:g}", claimed, measured, band,
-                                              ex.METRIC_LABELS.get(key, key)))
-    return verdicts
+number_verdicts = ex.number_claims
 
 
 

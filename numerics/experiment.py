@@ -375,6 +375,13 @@ def _data_caveat() -> str:
             f"{ds['requested']} itself is not comparable")
 
 
+def number_claims(problem_id: str, claims: dict, measured: dict[str, Optional[float]]) -> list[Verdict]:
+    """Verdicts on claimed final metrics ``{claim key: measured value}``, each within the claim's own
+    ``tolerance`` or the profile's band."""
+    return [v for key, value in measured.items()
+            if (v := accuracy_claim(problem_id, claims, key, value, METRIC_LABELS.get(key, key.replace("_", " "))))]
+
+
 def number_verdict(claim_text: str, claimed: float, measured: Optional[float], band: float,
                    what: str, relative: bool = False) -> Verdict:
     """Pass when |claimed - measured| <= band (or <= band * |measured| when ``relative``)."""
