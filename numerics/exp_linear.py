@@ -865,6 +865,30 @@ def replay_weights(out: dict, data_dir: Optional[str] = None) -> np.ndarray:
 
 
 def _replay_all(outs: dict[str, dict]) -> dict[str, np.ndarray]:
+    """Final weights of each run: read beside the run in the cache (``<cache key>.weights.npy``), else
+    replayed and stored there atomically, so a report rebuild does not train again."""
+    import os
+    import tempfile
+
+    from numerics.engine import store
+
+    ctx = current()
+    folder = store.cache_dir(ctx.cache_dir)
+    paths = {label: folder / f"{o['cache_key']}.weights.npy" for label, o in outs.items()}
+    found = {label: np.load(p) for label, p in paths.items() if p.exists() and not ctx.force}
+    todo = {label: o for label, o in outs.items() if label not in found}
+    if todo:
+        found.update(_replay(todo))
+        for label in todo:
+            folder.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=folder, prefix=".weights.", suffix=".npy")
+            with os.fdopen(fd, "wb") as f:
+                np.save(f, found[label])
+            os.replace(tmp, paths[label])
+    return {label: found[label] for label in outs}
+
+
+def _replay(outs: dict[str, dict]) -> dict[str, np.ndarray]:
     ctx = current()
     if ctx.profile == "smoke" or len(outs) == 1:
         return {label: replay_weights(o, ctx.data_dir) for label, o in outs.items()}
