@@ -29,3 +29,17 @@ def int_param(params: dict, key: str, default: int, lo: int, hi: int) -> int:
     if not lo <= v <= hi:
         raise InputError(f"parameter {key}: {v} is outside {lo}..{hi}")
     return v
+
+
+def bool_claim(claims: dict, key: str, pid: str) -> bool:
+    """``claims[key]`` as a TOML boolean; anything else is a one-line InputError naming the key.
+
+    >>> bool_claim({"convex": "yes"}, "convex", "ist21.q1.2")
+    Traceback (most recent call last):
+    ...
+    problems.errors.InputError: ["ist21.q1.2"].convex: expected true or false
+    """
+    v = claims[key]
+    if not isinstance(v, bool):
+        raise InputError(f'["{pid}"].{key}: expected true or false')
+    return v

@@ -22,6 +22,7 @@ import sympy as sp
 from problems.errors import InputError
 from problems.model import Check, Figure, Result, Series, Step, Table, Verdict
 from problems.validate import int_param as _int_param
+from problems.validate import bool_claim as _bool
 from theory.equivalence import equivalent_matrix
 from theory.logistic import _psd_proof
 from theory.parse import ExprError, parse_number
@@ -329,13 +330,6 @@ def network_steps(K: int, D: int) -> tuple[list[Step], list[Check], list[Table],
 
 
 # ---------------------------------------------------------------- claims
-
-def _bool(claims: dict, key: str, pid: str) -> bool:
-    v = claims[key]
-    if not isinstance(v, bool):
-        raise InputError(f'["{pid}"].{key}: expected true or false')
-    return v
-
 
 def _matrix(raw, where: str, shape: Optional[tuple] = None) -> sp.Matrix:
     if not isinstance(raw, list) or not raw:

@@ -18,6 +18,7 @@ import sympy as sp
 from numerics import separability as sep
 from problems.errors import InputError
 from problems.model import Check, Result, Step, Table, Verdict
+from problems.validate import bool_claim as _bool
 from theory import convexity as cvx
 from theory.equivalence import equivalent, equivalent_matrix
 from theory.parse import ExprError, parse_expr, parse_number
@@ -253,13 +254,6 @@ def xor_network_verdict(raw, pid: str) -> Verdict:
 
 
 # ---------------------------------------------------------------- solvers
-
-def _bool(claims: dict, key: str, pid: str) -> bool:
-    v = claims[key]
-    if not isinstance(v, bool):
-        raise InputError(f'["{pid}"].{key}: expected true or false')
-    return v
-
 
 def _keys(claims: dict, allowed: set, pid: str):
     unknown = sorted(set(claims) - allowed)

@@ -17,6 +17,7 @@ import sympy as sp
 from problems.errors import InputError
 from problems.model import Check, Result, Step, Verdict
 from problems.validate import int_param as _int_param
+from problems.validate import bool_claim as _bool_claim
 from theory.equivalence import Equivalence, equivalent, equivalent_matrix
 from theory.parse import ExprError, parse_expr
 
@@ -80,13 +81,6 @@ def _parse(claims: dict, key: str, symbols: dict, pid: str, where: Optional[str]
     if isinstance(e, (tuple, list)) or not isinstance(e, sp.Expr):
         raise InputError(f"{where}: expected one scalar expression")
     return e
-
-
-def _bool_claim(claims: dict, key: str, pid: str) -> bool:
-    v = claims[key]
-    if not isinstance(v, bool):
-        raise InputError(f'["{pid}"].{key}: expected true or false')
-    return v
 
 
 def _verdict(claim_text: str, eq: Equivalence, derived_latex: str) -> Verdict:

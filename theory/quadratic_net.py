@@ -27,6 +27,7 @@ import sympy as sp
 
 from problems.errors import InputError
 from problems.model import Check, Result, Step, Table, Verdict
+from problems.validate import bool_claim
 from theory.equivalence import equivalent
 from theory.parse import ExprError, parse_expr, parse_number
 
@@ -272,13 +273,6 @@ def instance(claims: dict, params: dict, pid: str) -> tuple[int, int]:
     if "K" in claims:
         K = int_value(claims["K"], f'["{pid}"].K', 1, MAX_CLAIM_DIM)
     return D, K
-
-
-def bool_claim(claims: dict, key: str, pid: str) -> bool:
-    v = claims[key]
-    if not isinstance(v, bool):
-        raise InputError(f'["{pid}"].{key}: expected true or false')
-    return v
 
 
 # ---------------------------------------------------------------- verdict helpers
