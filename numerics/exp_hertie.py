@@ -15,6 +15,7 @@ import numpy as np
 import torch
 
 from numerics import experiment as ex
+from numerics.exp_mlp import finite_differences
 from problems.context import current, current_problem
 from problems.errors import InputError
 from problems.model import Check, Figure, Result, Series, Step, Table, Verdict
@@ -159,18 +160,8 @@ def scratch_gradient_checks(cfg: dict, n: int = 8) -> list[Check]:
     (0.5 * ((h - torch.tensor(Y)) ** 2).sum(1).mean()).backward()
     err_ag = max(float(np.max(np.abs(ours - t.grad.numpy()))) for ours, t in zip(dW + db, W + b))
     scale = max(float(np.max(np.abs(g))) for g in dW + db)
-    rng = np.random.default_rng(0)
-    fd_err, eps = 0.0, 1e-6
-    for l in range(len(mlp.W)):
-        for _ in range(3):
-            idx = tuple(int(rng.integers(s)) for s in mlp.W[l].shape)
-            old = mlp.W[l][idx]
-            mlp.W[l][idx] = old + eps
-            up = mlp.loss(X64, y)
-            mlp.W[l][idx] = old - eps
-            down = mlp.loss(X64, y)
-            mlp.W[l][idx] = old
-            fd_err = max(fd_err, abs((up - down) / (2 * eps) - dW[l][idx]))
+    pairs = finite_differences(lambda: mlp.loss(X64, y), zip(mlp.W, dW), np.random.default_rng(0), 3)
+    fd_err = max([0.0] + [abs(fd - g) for fd, g in pairs])
     # the training path: per-example SGD with rank-1 BLAS updates vs naive float64 gradient steps
     fast = MLP(sizes, "sigmoid", "softmax", "mse", cfg["init"], cfg["bias_init"], np.random.default_rng(cfg["seed"]))
     slow = MLP(sizes, "sigmoid", "softmax", "mse", cfg["init"], cfg["bias_init"], np.random.default_rng(cfg["seed"]))

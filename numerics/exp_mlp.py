@@ -8,7 +8,7 @@ BLAS rank-1 updates) with a plain autograd SGD loop over the same examples in th
 """
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 import numpy as np
 
@@ -126,6 +126,22 @@ def autograd_check(cfg: dict, n: int = 16) -> Check:
                  + " (tolerance 1e-4 of the largest gradient entry)")
 
 
+def finite_differences(loss: Callable[[], float], params_and_grads, rng: np.random.Generator, entries: int,
+                       h: float = 1e-6):
+    """``(central difference, analytic)`` at ``entries`` random entries of each ``(P, G)`` pair: ``P`` is
+    perturbed in place (and restored) and ``loss()`` re-evaluated; entries drawn in order from ``rng``."""
+    for P, G in params_and_grads:
+        for _ in range(entries):
+            idx = tuple(int(rng.integers(s)) for s in P.shape)
+            old = P[idx]
+            P[idx] = old + h
+            up = loss()
+            P[idx] = old - h
+            down = loss()
+            P[idx] = old
+            yield (up - down) / (2 * h), G[idx]
+
+
 @one_thread
 def finite_difference_check(cfg: dict, n: int = 4, entries: int = 5, h: float = 1e-6) -> Check:
     """Engine gradients in float64 vs central differences of the engine's loss on ``entries`` random
@@ -142,17 +158,9 @@ def finite_difference_check(cfg: dict, n: int = 4, entries: int = 5, h: float = 
         model.b = [np.asarray(b, np.float64) for b in model.b]
         dW, db = model.gradients(X, one_hot(y, K).astype(np.float64))
         scale = max(max(float(np.abs(g).max()) for g in dW + db), 1e-12)
-        for params, grads in ((model.W, dW), (model.b, db)):
-            for P, G in zip(params, grads):
-                for _ in range(entries):
-                    idx = tuple(int(rng.integers(s)) for s in P.shape)
-                    old = P[idx]
-                    P[idx] = old + h
-                    up = model.loss(X, y)
-                    P[idx] = old - h
-                    down = model.loss(X, y)
-                    P[idx] = old
-                    worst = max(worst, abs((up - down) / (2 * h) - G[idx]) / scale)
+        pairs = finite_differences(lambda: model.loss(X, y), list(zip(model.W, dW)) + list(zip(model.b, db)),
+                                   rng, entries, h)
+        worst = max([worst] + [abs(fd - g) / scale for fd, g in pairs])
     return Check(name="backpropagation vs finite differences", method=f"central differences (h = {h:g}, float64) on "
                  f"{entries} random entries of every W_l and b_l, {n} training examples, at the problem's init and a generic point",
                  passed=bool(worst <= 1e-5), detail=f"max |FD - backprop| / max |gradient| = {worst:.2g} (tolerance 1e-5)")

@@ -19,6 +19,7 @@ import numpy as np
 import torch
 
 from numerics import experiment as ex
+from numerics.exp_mlp import finite_differences
 from problems.context import current, current_problem
 from problems.errors import InputError
 from problems.model import Check, Figure, Result, Series, Step, Table
@@ -192,17 +193,8 @@ def network_gradient_check(cfg: dict, n: int = 6) -> list[Check]:
     (0.5 * ((h - torch.tensor(Y)) ** 2).sum(1).mean()).backward()
     err = max(float(np.max(np.abs(o - t.grad.numpy()))) for o, t in zip(dW + db, W + b))
     scale = max(float(np.max(np.abs(g))) for g in dW + db)
-    rng, eps, fd = np.random.default_rng(0), 1e-6, 0.0
-    for l in range(len(mlp.W)):
-        for _ in range(3):
-            idx = tuple(int(rng.integers(s)) for s in mlp.W[l].shape)
-            old = mlp.W[l][idx]
-            mlp.W[l][idx] = old + eps
-            up = mlp.loss(X, y)
-            mlp.W[l][idx] = old - eps
-            down = mlp.loss(X, y)
-            mlp.W[l][idx] = old
-            fd = max(fd, abs((up - down) / (2 * eps) - dW[l][idx]) / max(1.0, abs(dW[l][idx])))
+    pairs = finite_differences(lambda: mlp.loss(X, y), zip(mlp.W, dW), np.random.default_rng(0), 3)
+    fd = max([0.0] + [abs(fd_ - g) / max(1.0, abs(g)) for fd_, g in pairs])
     return [Check(name="backward pass = autograd", method=f"hand-written gradients vs torch autograd, float64, {n} rows",
                   passed=err <= 1e-9 * max(1.0, scale), detail=f"max |difference| = {err:.2g} (largest gradient {scale:.2g})"),
             Check(name="backward pass = finite differences", method="central differences (eps 1e-6) at 3 random weights per layer",
