@@ -78,12 +78,24 @@ class Table:
     math_columns: list[int] = field(default_factory=list)
 
 
+DRAWSTYLES = ("default", "steps-pre", "steps-mid", "steps-post")   # matplotlib's Line2D drawstyles
+
+
 @dataclass
 class Series:
+    """One line of a line figure. ``style`` is a matplotlib format string (markers, line style);
+    ``drawstyle`` how the points are joined: ``default`` (straight segments) or a step variant, e.g.
+    ``steps-post`` for a piecewise-constant quantity that holds y[i] from x[i] up to x[i+1]."""
+
     label: str
     x: list[float]
     y: list[float]
     style: str = "-"
+    drawstyle: str = "default"
+
+    def __post_init__(self):
+        if self.drawstyle not in DRAWSTYLES:
+            raise ValueError(f"Series {self.label!r}: drawstyle {self.drawstyle!r}: expected one of {', '.join(DRAWSTYLES)}")
 
 
 @dataclass

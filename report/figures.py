@@ -24,7 +24,7 @@ _KIND_STYLE = {"minimum": ("v", "tab:blue"), "maximum": ("^", "tab:red"), "saddl
 
 def plot_line(ax, fig: Figure) -> None:
     for s in fig.series:
-        ax.plot(s.x, s.y, s.style or "-", label=s.label)
+        ax.plot(s.x, s.y, s.style or "-", label=s.label, drawstyle=s.drawstyle)
     for v in fig.vlines:
         ax.axvline(v["x"], color=v.get("color", "k"), ls="--", lw=1, label=v.get("label"))
     for h in fig.hlines:

@@ -125,6 +125,52 @@ def test_schedule_claims_and_eta0_one(ctx, results):
     assert r.passed and r.tables[0].rows[0][1:] == ["1", "1"]
 
 
+def test_schedule_is_drawn_as_steps(results):
+    """eta_t is constant during step t: the figure holds each value until the next step (steps-post), and the
+    drawing passes that to matplotlib; the accuracy curves of 2.2a stay joined by straight segments."""
+    import matplotlib.pyplot as plt
+
+    from report.figures import plot_line
+
+    fig = results["hertie.2.2b"].figures[0]
+    assert {s.drawstyle for s in fig.series} == {"steps-post"}
+    figure, ax = plt.subplots()
+    try:
+        plot_line(ax, fig)
+        assert [ln.get_drawstyle() for ln in ax.get_lines()[:len(fig.series)]] == ["steps-post"] * len(fig.series)
+    finally:
+        plt.close(figure)
+    assert {s.drawstyle for s in results["hertie.2.2a"].figures[0].series} == {"default"}
+
+
+def test_broken_vs_fixed_table_keeps_each_loss_in_its_own_columns(results):
+    t = results["hertie.2.2a"].tables[0]
+    assert "train loss" not in t.columns and "validation loss" not in t.columns   # no mixed "loss" column
+    rows = {r[0]: dict(zip(t.columns, r)) for r in t.rows}
+    broken, fixed = rows["broken (as given)"], rows["repaired Keras class (2.2a)"]
+    assert broken["train CE"] == broken["val. CE"] == "--" and float(broken["val. BCE"]) > 0
+    assert fixed["train BCE"] == fixed["val. BCE"] == "--" and float(fixed["val. CE"]) > 0
+    assert "BCE: binary cross-entropy" in t.caption and "CE: categorical cross-entropy" in t.caption
+    assert "sigmoid hidden" in results["hertie.2.2a"].tables[1].rows[0][1]
+
+
+def test_loss_columns_follow_the_models_heads_not_the_labels(ctx, monkeypatch):
+    """Were the repaired class still trained on BCE, its losses would land in the BCE columns and no CE
+    column would exist: the table reads each run's loss off the model it built."""
+    from numerics import experiment as ex
+    from numerics import exp_hertie
+    from numerics.engine import torch_models as tm
+
+    params = get("hertie.2.2a").defaults()
+    variants = {"broken (as given)": "broken", "repaired Keras class (2.2a)": "fixed"}
+    with using(ctx):
+        outs = ex.run_configs({label: exp_hertie.keras_config(params, v) for label, v in variants.items()})
+    assert {"train CE", "val. CE", "train BCE", "val. BCE"} <= set(exp_hertie.loss_table(outs, variants).columns)
+    monkeypatch.setattr(tm, "fixed_network", lambda sizes: tm.KerasStyleNet(sizes, "sigmoid", "linear", "sigmoid_bce"))
+    t = exp_hertie.loss_table(outs, variants)
+    assert "val. CE" not in t.columns and all(r[t.columns.index("val. BCE")] != "--" for r in t.rows)
+
+
 def test_curves_and_log_reuse_the_three_runs(results):
     a, b = results["hertie.2.3a"], results["hertie.2.3b"]
     assert len(a.figures) == 3 and len(b.tables) == 3

@@ -167,3 +167,32 @@ def test_overfitting_proxy():
     noise = _fake([1.0, 0.8, 0.7, 0.702], [1.0, 0.7, 0.5, 0.3], 4)      # within the 1 % margin
     assert tc.overfit(noise)["flag"] is False
     assert tc.oscillation_excess([3.0, 2.0, 1.0]) == 0.0 and tc.oscillation_excess([1.0, 2.0, 1.0]) == 1.0
+
+
+def test_repaired_keras_class_is_the_sheets_network_and_the_broken_one_is_not():
+    """The repair undoes only the planted defects: the fixed class computes what the sheet's 2.1b network
+    (sigmoid hidden layers, logits for cross-entropy) computes with the same weights; the class as given
+    does not. The oracle is the engine's FeedforwardNetwork built from 2.1b's own configuration."""
+    import torch
+
+    from numerics import exp_hertie
+    from numerics.engine import torch_models as tm
+
+    cfg = exp_hertie.torch_config(get("hertie.2.1b").defaults())
+    sizes = [12, 7, 5, 10]
+    sheet = tm.FeedforwardNetwork(12, 10, sizes[1:-1], cfg["activation"], head=cfg["head"])
+    X = torch.randn(6, 12)
+
+    def same_weights(net):
+        with torch.no_grad():
+            for a, b in zip(net.linears, sheet.linears):
+                a.weight.copy_(b.weight)
+                a.bias.copy_(b.bias)
+        return net
+
+    fixed, broken = same_weights(tm.fixed_network(sizes)), same_weights(tm.broken_network(sizes))
+    assert (fixed.hidden, fixed.head) == (cfg["activation"], cfg["head"]) == ("sigmoid", "ce")
+    assert torch.allclose(fixed(X), sheet(X), atol=1e-6)
+    assert not torch.allclose(broken(X), sheet(X), atol=1e-3)
+    relu = same_weights(tm.KerasStyleNet(sizes, hidden="relu", output="linear", head="ce"))
+    assert not torch.allclose(relu(X), sheet(X), atol=1e-3)                 # the check tells activations apart

@@ -42,3 +42,18 @@ def test_unknown_fields_are_refused():
     d["surprise"] = 1
     with pytest.raises(ValueError, match="surprise"):
         Result.from_dict(d)
+
+
+def test_series_drawstyle_round_trips_and_defaults_for_old_json():
+    r = full_result()
+    r.figures[0].series.append(Series("eta_t", [0, 1, 2], [3.0, 2.0, 1.0], "o-", drawstyle="steps-post"))
+    again = Result.from_json(r.to_json())
+    assert again == r and again.figures[0].series[1].drawstyle == "steps-post"
+    d = json.loads(full_result().to_json())
+    del d["figures"][0]["series"][0]["drawstyle"]                          # JSON written before the field
+    assert Result.from_dict(d).figures[0].series[0].drawstyle == "default"
+
+
+def test_series_drawstyle_is_validated_at_the_door():
+    with pytest.raises(ValueError, match="drawstyle 'stairs'"):
+        Series("eta_t", [0, 1], [2.0, 1.0], drawstyle="stairs")

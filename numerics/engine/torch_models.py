@@ -91,7 +91,10 @@ class AlexNet32(nn.Module):
 
 
 class KerasStyleNet(nn.Module):
-    """Dense layers with a chosen hidden and output activation (the hertie.2.2a Keras class)."""
+    """Dense layers with a chosen hidden and output activation (the hertie.2.2a Keras class).
+
+    ``hidden``/``output``: ``softmax``, ``sigmoid``, ``relu`` or ``linear``; ``head`` as in :func:`head_loss`.
+    """
 
     def __init__(self, sizes: list[int], hidden: str, output: str, head: str):
         super().__init__()
@@ -117,6 +120,11 @@ def broken_network(sizes: list[int]) -> KerasStyleNet:
     return KerasStyleNet(sizes, hidden="softmax", output="sigmoid", head="sigmoid_bce")
 
 
+SHEET_HIDDEN = "sigmoid"    # the hidden activation of the sheet's MNIST networks (hertie.2.1a/2.1b)
+
+
 def fixed_network(sizes: list[int]) -> KerasStyleNet:
-    """The repaired twin: ReLU hidden layers, linear logits + softmax cross-entropy."""
-    return KerasStyleNet(sizes, hidden="relu", output="linear", head="ce")
+    """The repaired twin: only the three defects undone. Hidden layers get the sheet's activation
+    (:data:`SHEET_HIDDEN`, sigmoid), the output is linear logits and the loss is categorical cross-entropy
+    (softmax inside the loss, i.e. a softmax output with cross-entropy); sizes and everything else as given."""
+    return KerasStyleNet(sizes, hidden=SHEET_HIDDEN, output="linear", head="ce")
