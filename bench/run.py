@@ -9,6 +9,8 @@ three runs over a fraction of an epoch (``--examples``), so the whole bench take
 from __future__ import annotations
 
 import argparse
+import concurrent.futures as cf
+import multiprocessing
 import os
 import statistics
 import sys
@@ -56,10 +58,39 @@ def our_epoch(X, y, batch_size: int, lr: float = 0.1) -> None:
 
 
 def stacked_sweep(X, y, batch_size: int, lrs) -> None:
-    """All members in one model: its products are M times wider, so it uses every core."""
-    torch.set_num_threads(CORES)
+    """All members in one model: its products are M times wider (one thread at batch 16, as our loop)."""
+    torch.set_num_threads(1 if batch_size <= 16 else CORES)
     members = [FeedforwardNetwork(784, 10, [200, 200]) for _ in lrs]
     StackedFFN(members, list(lrs)).train_epoch(X, y, batch_size, torch.Generator().manual_seed(0))
+
+
+_POOL_DATA: dict = {}
+
+
+def _pool_init(examples: int) -> None:
+    """Worker set-up (not timed): one thread, the same random data as the parent."""
+    from numerics.engine.workers import init_worker
+    init_worker(1)
+    _POOL_DATA["Xy"] = bench_data(examples)
+
+
+def _pool_run(batch_lr) -> None:
+    our_epoch(*_POOL_DATA["Xy"], *batch_lr)
+
+
+def _pool_ready(_) -> int:
+    time.sleep(0.3)                                      # keeps one worker busy so the other starts too
+    return os.getpid()
+
+
+def process_sweep(pool, batch_size: int, lrs) -> None:
+    """The runner's way: members spread over a spawn pool of single-thread workers (numerics.runner)."""
+    list(pool.map(_pool_run, [(batch_size, lr) for lr in lrs]))
+
+
+def bench_data(examples: int):
+    g = torch.Generator().manual_seed(0)
+    return torch.rand(examples, 784, generator=g), torch.randint(0, 10, (examples,), generator=g)
 
 
 def matmul_peak(n: int = 2048, repeats: int = 5) -> float:
@@ -81,16 +112,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--examples", type=int, default=20_000, help="examples per timed pass (60,000 = an epoch)")
     args = parser.parse_args()
-    torch.manual_seed(0)
-    X = torch.rand(args.examples, 784)
-    y = torch.randint(0, 10, (args.examples,))
+    X, y = bench_data(args.examples)
     lrs = (1.0, 0.1, 0.01, 0.001)
     for batch in (16, 256):
         base = median_time(lambda: baseline_epoch(X, y, batch))
         ours = median_time(lambda: our_epoch(X, y, batch))
         print(f"batch_{batch}: ratio {base / ours:.2f}   (baseline {base:.2f} s, ours {ours:.2f} s, "
               f"{args.examples} examples)", flush=True)
-    half = X[: args.examples // 2], y[: args.examples // 2]
+    half = bench_data(args.examples // 2)
     sequential = median_time(lambda: [baseline_epoch(*half, 16, lr) for lr in lrs])
     sequential_ours = median_time(lambda: [our_epoch(*half, 16, lr) for lr in lrs])
     stacked = median_time(lambda: stacked_sweep(*half, 16, lrs))
@@ -98,6 +127,12 @@ def main() -> None:
           f"one stacked model {stacked:.2f} s)", flush=True)
     print(f"sweep_4lr_batch_16_vs_our_sequential: ratio {sequential_ours / stacked:.2f}   "
           f"(4 sequential runs of our loop {sequential_ours:.2f} s)", flush=True)
+    with cf.ProcessPoolExecutor(CORES, mp_context=multiprocessing.get_context("spawn"),
+                                initializer=_pool_init, initargs=(args.examples // 2,)) as pool:
+        list(pool.map(_pool_ready, range(CORES)))
+        spread = median_time(lambda: process_sweep(pool, 16, lrs))
+    print(f"sweep_4lr_batch_16_processes: ratio {sequential / spread:.2f}   ({CORES} single-thread workers "
+          f"{spread:.2f} s; the runner's local_executor)", flush=True)
     peak = matmul_peak()
     ours_1024 = median_time(lambda: our_epoch(X, y, 1024))
     achieved = training_flops_per_example() * args.examples / ours_1024 / 1e9

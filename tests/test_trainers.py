@@ -1,6 +1,8 @@
 """Trainers: every hand-written gradient against autograd AND finite differences; update rules."""
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import pytest
 import torch
@@ -233,6 +235,82 @@ def test_ffn_manual_backward_with_dropout_matches_autograd():
         torch.testing.assert_close(a, p.grad)
 
 
+@pytest.mark.parametrize("activation,dropout,wd", [("relu", 0.0, 0.0), ("tanh", 0.0, 0.01), ("sigmoid", 0.3, 0.0)])
+def test_fused_sgd_step_equals_autograd_and_optimizer_step(activation, dropout, wd):
+    """The update applied inside the backward pass equals autograd's gradients then SGD.step()."""
+    torch.manual_seed(0)
+    fused = tt.FeedforwardNetwork(6, 4, [5, 3], activation, dropout).double().train()
+    ref = copy.deepcopy(fused)
+    X, y = torch.randn(9, 6, dtype=torch.float64), torch.randint(0, 4, (9,))
+    opt_f = torch.optim.SGD(fused.parameters(), lr=0.3, weight_decay=wd)
+    opt_r = torch.optim.SGD(ref.parameters(), lr=0.3, weight_decay=wd)
+    learner = tt.TorchLearner(fused, opt_f, 9)
+    assert learner.fused
+    for _ in range(3):
+        torch.manual_seed(5)                                          # the same dropout masks
+        learner._step(X, y)
+        torch.manual_seed(5)
+        opt_r.zero_grad()
+        tt.head_loss("ce", ref(X), y).backward()
+        opt_r.step()
+    for a, b in zip(fused.parameters(), ref.parameters()):
+        torch.testing.assert_close(a, b, rtol=1e-10, atol=1e-12)
+    assert all(p.grad is None for p in fused.parameters())           # no gradient tensors were made
+
+
+def test_fused_sgd_can_fail():
+    """A planted bug in the shared backward moves the fused parameters away from autograd's."""
+    torch.manual_seed(0)
+    fused = tt.FeedforwardNetwork(6, 4, [5], "relu").double()
+    ref = copy.deepcopy(fused)
+    X, y = torch.randn(9, 6, dtype=torch.float64), torch.randint(0, 4, (9,))
+    from numerics.engine import torch_fast
+    real = torch_fast._dg
+    try:
+        torch_fast._dg = lambda name, grad, a: grad                     # the ReLU derivative forgotten
+        tt.TorchLearner(fused, torch.optim.SGD(fused.parameters(), lr=0.3), 9)._step(X, y)
+    finally:
+        torch_fast._dg = real
+    opt = torch.optim.SGD(ref.parameters(), lr=0.3)
+    tt.head_loss("ce", ref(X), y).backward()
+    opt.step()
+    assert not torch.allclose(fused.linears[0].weight, ref.linears[0].weight)
+
+
+def test_fused_path_only_for_plain_sgd():
+    model = tt.FeedforwardNetwork(6, 4, [5])
+    assert tt.TorchLearner(model, torch.optim.SGD(model.parameters(), lr=0.1), 4).fused
+    for opt in (torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9),
+                torch.optim.Adam(model.parameters(), lr=0.1),
+                torch.optim.SGD(list(model.parameters())[:2], lr=0.1)):
+        learner = tt.TorchLearner(model, opt, 4)
+        assert learner.fast and not learner.fused
+    assert not tt.TorchLearner(model, torch.optim.SGD(model.parameters(), lr=0.1), 4, fast=False).fused
+
+
+def test_fused_sgd_follows_the_scheduler_after_resume():
+    """The rate is read from the optimiser's group at every step, also after load_state_dict."""
+    X, y = torch.randn(16, 6), torch.randint(0, 4, (16,))
+
+    def learner():
+        torch.manual_seed(0)
+        model = tt.FeedforwardNetwork(6, 4, [5])
+        opt = torch.optim.SGD(model.parameters(), lr=1.0)
+        return tt.TorchLearner(model, opt, 4, tt.time_based_scheduler(opt, 6), "step")
+
+    straight = learner()
+    for e in range(2):
+        straight.train_epoch(X, y, torch.Generator().manual_seed(e))
+    first = learner()
+    first.train_epoch(X, y, torch.Generator().manual_seed(0))
+    resumed = learner()
+    resumed.load_state(copy.deepcopy(first.state()))
+    resumed.train_epoch(X, y, torch.Generator().manual_seed(1))
+    assert resumed.lr() == straight.lr() == 1.0
+    for a, b in zip(resumed.model.parameters(), straight.model.parameters()):
+        torch.testing.assert_close(a, b)
+
+
 def test_stacked_sweep_equals_separate_runs():
     torch.manual_seed(0)
     X, y = torch.randn(64, 10), torch.randint(0, 3, (64,))
@@ -280,7 +358,7 @@ def test_alexnet_flags_and_shapes():
 def test_broken_and_fixed_networks():
     broken, fixed = tt.broken_network([8, 6, 10]), tt.fixed_network([8, 6, 10])
     assert (broken.hidden, broken.output, broken.head) == ("softmax", "sigmoid", "sigmoid_bce")
-    assert (fixed.hidden, fixed.head) == ("relu", "ce") and len(tt.PLANTED_DEFECTS) == 3
+    assert (fixed.hidden, fixed.head) == ("sigmoid", "ce") and len(tt.PLANTED_DEFECTS) == 3
     out = broken(torch.randn(4, 8))
     assert ((out > 0) & (out < 1)).all()
     assert torch.isfinite(tt.head_loss(broken.head, out, torch.randint(0, 10, (4,))))

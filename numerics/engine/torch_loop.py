@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import torch
 
-from numerics.engine.torch_fast import ffn_loss_and_grads
+from numerics.engine.torch_fast import ffn_loss_and_grads, ffn_sgd_step, plain_sgd
 from numerics.engine.torch_models import FeedforwardNetwork, head_loss
 
 
@@ -51,14 +51,21 @@ class TorchLearner:
         self.scheduler, self.schedule_every = scheduler, schedule_every
         self.head = getattr(model, "head", "ce")
         self.fast = fast and isinstance(model, FeedforwardNetwork) and self.head == "ce"
+        # plain SGD is applied inside the hand-written backward (no gradient tensors, no optimiser pass);
+        # the group is looked up at every step because load_state_dict replaces the group dicts
+        self.fused = self.fast and plain_sgd(optimizer, model) is not None
 
     def _step(self, Xb: torch.Tensor, yb: torch.Tensor) -> None:
-        if self.fast:
+        if self.fused:
+            ffn_sgd_step(self.model, self.optimizer.param_groups[0], Xb, yb)
+            self.optimizer._opt_called = True      # what the scheduler's wrapper of step() records
+        elif self.fast:
             ffn_loss_and_grads(self.model, Xb, yb)
+            self.optimizer.step()
         else:
             self.optimizer.zero_grad(set_to_none=True)
             head_loss(self.head, self.model(Xb), yb).backward()
-        self.optimizer.step()
+            self.optimizer.step()
         if self.scheduler is not None and self.schedule_every == "step":
             self.scheduler.step()
 

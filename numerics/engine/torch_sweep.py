@@ -23,7 +23,7 @@ class StackedFFN:
         self.W = [torch.stack([m.linears[l].weight.detach().clone() for m in members]) for l in range(n_layers)]
         self.b = [torch.stack([m.linears[l].bias.detach().clone() for m in members])[:, None, :]
                   for l in range(n_layers)]
-        self.lrs = torch.tensor(lrs, dtype=self.W[0].dtype)[:, None, None]  # (M, 1, 1)
+        self.lrs = torch.tensor(lrs, dtype=self.W[0].dtype, device=self.W[0].device)[:, None, None]  # (M, 1, 1)
 
     def forward(self, X: torch.Tensor) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
         """``(Z, H)`` with ``H[0] = X`` shared (B, n_0); the first layer is one GEMM for all members."""
@@ -36,31 +36,28 @@ class StackedFFN:
         return Z, H
 
     @torch.no_grad()
-    def step(self, X: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        """One SGD step of every member on batch ``(X (B, D), y (B,))``; returns the M batch losses."""
+    def step(self, X: torch.Tensor, y: torch.Tensor) -> None:
+        """One SGD step of every member on batch ``(X (B, D), y (B,))``.
+
+        The output delta is scaled by each member's ``lr / B`` once; every later delta and weight
+        gradient is linear in it, so the updates are in-place ``W -= delta^T H`` (``baddbmm_``)."""
         Z, H = self.forward(X)
-        log_p = torch.log_softmax(Z[-1], dim=2)                        # (M, B, K)
-        rows = torch.arange(len(y))
-        loss = -log_p[:, rows, y].mean(dim=1)
-        delta = log_p.exp_()
-        delta[:, rows, y] -= 1.0
-        delta /= len(y)
+        delta = torch.softmax(Z[-1], dim=2)                            # (M, B, K)
+        delta[:, torch.arange(len(y), device=y.device), y] -= 1.0
+        delta.mul_(self.lrs / len(y))
         for l in range(len(self.W) - 1, -1, -1):
+            below = None
             if l > 0:
-                dW = torch.bmm(delta.transpose(1, 2), H[l])            # (M, n_{l+1}, n_l)
+                below = _dg(self.activation, torch.bmm(delta, self.W[l]), H[l])   # before W[l] moves
+                self.W[l].baddbmm_(delta.transpose(1, 2), H[l], alpha=-1.0)    # (M, n_{l+1}, n_l)
             else:
                 M, B, n1 = delta.shape                                 # shared input: one GEMM
-                dW = (delta.transpose(0, 1).reshape(B, M * n1).t() @ X).reshape(M, n1, -1)
-            db = delta.sum(dim=1, keepdim=True)
-            if l > 0:
-                a = H[l] if self.activation != "relu" else None
-                delta = torch.bmm(delta, self.W[l]) * _dg(self.activation, Z[l - 1], a)
-            self.W[l] -= self.lrs * dW
-            self.b[l] -= self.lrs * db
-        return loss
+                self.W[0].view(M * n1, -1).addmm_(delta.transpose(0, 1).reshape(B, M * n1).t(), X, alpha=-1.0)
+            self.b[l].sub_(delta.sum(dim=1, keepdim=True))
+            delta = below
 
     def train_epoch(self, X: torch.Tensor, y: torch.Tensor, batch_size: int, generator: torch.Generator) -> int:
-        order = torch.randperm(len(y), generator=generator)
+        order = torch.randperm(len(y), generator=generator).to(X.device)
         for s in range(0, len(y), batch_size):
             idx = order[s:s + batch_size]
             self.step(X[idx], y[idx])
