@@ -4,6 +4,7 @@ Figures are functions of (Axes, data): :func:`plot_line` and :func:`plot_contour
 """
 from __future__ import annotations
 
+import math
 import os
 import re
 import tempfile
@@ -34,6 +35,9 @@ def plot_line(ax, fig: Figure) -> None:
     xs = [x for ser in fig.series for x in ser.x]
     if xs and fig.xscale == "linear" and all(float(x).is_integer() for x in xs):
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))   # epochs and steps: no "epoch 2.5"
+    ys = [y for ser in fig.series for y in ser.y if y is not None]
+    if ys and fig.yscale == "linear" and all(math.isfinite(float(y)) and float(y).is_integer() for y in ys):
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))   # integer quantities (a rate schedule, counts)
     ax.set_xlabel(fig.xlabel)
     ax.set_ylabel(fig.ylabel)
     ax.grid(alpha=0.3)

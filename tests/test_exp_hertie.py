@@ -138,6 +138,8 @@ def test_schedule_is_drawn_as_steps(results):
     try:
         plot_line(ax, fig)
         assert [ln.get_drawstyle() for ln in ax.get_lines()[:len(fig.series)]] == ["steps-post"] * len(fig.series)
+        ticks = [t for t in ax.get_yticks() if ax.get_ylim()[0] <= t <= ax.get_ylim()[1]]
+        assert ticks and all(float(t).is_integer() for t in ticks)          # integer rates: no "4.5" tick
     finally:
         plt.close(figure)
     assert {s.drawstyle for s in results["hertie.2.2a"].figures[0].series} == {"default"}
