@@ -208,6 +208,16 @@ def test_oracle_checks_can_fail(ctx, monkeypatch):
     monkeypatch.setattr(torch_fast, "ffn_loss_and_grads", no_bias_grad)
     with using(ctx):
         assert not exp_hertie.torch_gradient_check(exp_hertie.torch_config(get("hertie.2.1b").defaults())).passed
+    monkeypatch.setattr(torch_fast, "ffn_loss_and_grads", real_fast)
+    real_step = torch_fast.ffn_sgd_step
+
+    def half_step(model, group, X, y):                                   # the fused update at half the rate
+        real_step(model, {**group, "lr": group["lr"] / 2}, X, y)
+
+    monkeypatch.setattr(torch_fast, "ffn_sgd_step", half_step)
+    with using(ctx):
+        check = exp_hertie.torch_gradient_check(exp_hertie.torch_config(get("hertie.2.1b").defaults()))
+    assert not check.passed and "fused step off by 0.5" in check.detail
 
 
 def test_patience_rule():

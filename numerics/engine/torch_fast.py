@@ -132,3 +132,22 @@ def ffn_sgd_step(model: FeedforwardNetwork, group: dict, X: torch.Tensor, y: tor
         lin.bias.add_(d.sum(dim=0), alpha=-lr * scale)
 
     _backward(model, H, A, M, _output_delta(logits, y), update)
+
+
+def fused_step_error(model: FeedforwardNetwork, X: torch.Tensor, y: torch.Tensor, lr: float,
+                     weight_decay: float = 0.0) -> float:
+    """Oracle for :func:`ffn_sgd_step`: the largest parameter difference, relative to the step's size,
+    between one fused step and autograd's gradients followed by ``torch.optim.SGD.step()`` on copies of
+    ``model`` (dropout off: its masks are random). ``model`` itself is left unchanged."""
+    import copy
+
+    fused, ref = copy.deepcopy(model).eval(), copy.deepcopy(model).eval()
+    opt = torch.optim.SGD(ref.parameters(), lr=lr, weight_decay=weight_decay)
+    ffn_sgd_step(fused, opt.param_groups[0], X, y)
+    with torch.enable_grad():
+        opt.zero_grad()
+        torch.nn.functional.cross_entropy(ref(X), y).backward()
+    opt.step()
+    step = max(float((r - p).detach().abs().max()) for r, p in zip(ref.parameters(), model.parameters()))
+    diff = max(float((f - r).detach().abs().max()) for f, r in zip(fused.parameters(), ref.parameters()))
+    return diff / max(step, 1e-300)
