@@ -574,7 +574,8 @@ Claims (all optional). Runs are named by their learning rate ("0.01") or penalty
   train_accuracy, val_accuracy                           the same form
   tolerance = 0.03        band for the accuracies (default: 0.25 smoke, 0.05 quick, 0.02 full)
 With several runs:
-  best = "0.001"          the run with the highest final validation accuracy
+  best = "0.001"          the run with the highest final validation accuracy (any run within two binomial
+                          standard errors of it is tied and accepted too)
   smoother = "0.001"      the run whose validation accuracy changes least between consecutive
                           epochs (mean |change|, the sheet's "variance between epochs")
   more_stable = "l2"      the run whose epoch-to-epoch validation-accuracy changes have the
@@ -617,6 +618,9 @@ def _choice_verdicts(pid: str, claims: dict, runs: list[Run], outs: dict) -> lis
             verdicts.append(Verdict(claim=f"{key} = {claims[key]!r}", passed=None,
                                     evidence=f"undecided: not measured for every run ({ranking} It needs at least "
                                              "three epochs.)"))
+            continue
+        if key == "best":                              # an accuracy: runs tied within noise all count as best
+            verdicts.append(ex.choice_among(f"{key} = {claims[key]!r}", claimed, out_of, ranking, "val_accuracy"))
             continue
         measured = winner.key
         if ties:

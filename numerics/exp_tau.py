@@ -237,8 +237,8 @@ def p1b_rates(params: dict[str, Any], claims: Optional[dict] = None) -> Result:
     if "best_rate" in claims:
         c = ex.claim_number(pid, claims, "best_rate")
         ranking = "; ".join(f"{k}: {ex.fmt(ex.final(o, 'test_accuracy'))}" for k, o in outs.items())
-        result.verdicts.append(ex.choice_verdict(f"best_rate = {c:g}", c, float(best.split("= ")[1]),
-                                                 f"Final test accuracy by rate: {ranking}."))
+        result.verdicts.append(ex.choice_among(f"best_rate = {c:g}", c, outs, f"Final test accuracy by rate: {ranking}.",
+                                               "test_accuracy", names={k: float(k.split("= ")[1]) for k in outs}))
     for key, measured, proxy in (("diverges", div, "stopped as NaN/inf/100x its start, or a final loss above 2 ln K "
                                                    "with the accuracy at chance"),
                                  ("stalls", stall, "not diverged, more than 10 points above chance, but more than 10 points of train "
@@ -259,7 +259,7 @@ def _rate_set_verdict(pid: str, key: str, claimed: Any, measured: dict[str, Opti
     want = sorted(float(r) for r in claimed)
     ok = len(got) == len(want) and all(math.isclose(a, b) for a, b in zip(got, want))
     return Verdict(claim=f"{key} = {want}", passed=ok,
-                      evidence=f"measured: {key} for rates {got or 'none'} ({proxy}); claimed {want}.")
+                      evidence=f"measured: {key} for rates {got or 'none'} ({proxy}); claimed {want}." + ex._decided_on())
 
 
 def p1c_full(params: dict[str, Any], claims: Optional[dict] = None) -> Result:
@@ -315,7 +315,8 @@ def p1d_search(params: dict[str, Any], claims: Optional[dict] = None) -> Result:
 for _f, _schema in ((p1b_rates, """\
 Claims (all optional):
   test_accuracy = 0.9    final test accuracy at the reference rate (param learning_rate, 0.1)
-  best_rate = 0.1        the rate with the best final test accuracy
+  best_rate = 0.1        the rate with the best final test accuracy (rates tied with it within two binomial
+                         standard errors are accepted too)
   diverges = [10, 100]   the rates whose run diverges (stopped as NaN/inf or 100x its start, or a final loss
                          above 2 ln K with the accuracy at chance)
   stalls = [0.001]       the rates that learn too slowly (above chance, more than 10 points of train accuracy
@@ -433,9 +434,10 @@ def _p2(params: dict[str, Any], claims: Optional[dict], part: str) -> Result:
             opts = {"sgd": "SGD (default)", "adam": f"Adam {params['adam_learning_rate']:g}"}
             if c.lower() not in opts:
                 raise InputError(f"[{pid}] better = {c!r}: expected \"sgd\" or \"adam\"")
-            result.verdicts.append(ex.choice_verdict(f"better = {c}", opts[c.lower()], best,
-                                                     "Ranked by final validation accuracy: " + "; ".join(
-                                                         f"{k}: {ex.fmt(ex.final(o, 'val_accuracy'))}" for k, o in outs.items())))
+            result.verdicts.append(ex.choice_among(f"better = {c}", opts[c.lower()], outs,
+                                                   "Ranked by final validation accuracy: " + "; ".join(
+                                                       f"{k}: {ex.fmt(ex.final(o, 'val_accuracy'))}" for k, o in outs.items())
+                                                   + ".", "val_accuracy"))
         result.verdicts += filter(None, [ex.accuracy_claim(
             pid, claims, "final_val_accuracy", ex.final(outs[f"Adam {params['adam_learning_rate']:g}"], "val_accuracy"),
             "final validation accuracy of the Adam run", label="final_val_accuracy (Adam)")])
@@ -498,7 +500,8 @@ def p2d_best(params: dict[str, Any], claims: Optional[dict] = None) -> Result:
 
 P2_SCHEMA = """\
 Claims by part (all optional):
-  tau.p2a: better = "sgd" | "adam" (higher final validation accuracy); final_val_accuracy = 0.4 (Adam run), tolerance
+  tau.p2a: better = "sgd" | "adam" (higher final validation accuracy; both pass when the two are tied within
+           two binomial standard errors); final_val_accuracy = 0.4 (Adam run), tolerance
   tau.p2b: unstable = true   (the large Adam rate: divergence, or more oscillation of the validation accuracy
                               and of the training loss than Adam at the small rate)
   tau.p2c: layers_speed_up = true   (fewer epochs to reach the training-loss threshold with BatchNorm and Dropout)"""

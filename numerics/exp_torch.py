@@ -43,7 +43,10 @@ BAND_DOC = ("tolerance = 0.03        band for claimed accuracies (default: 0.25 
 MAP_DOC = ('Tables are keyed by the compared value as a string, e.g. test_accuracy = { "0.01" = 0.8 }.')
 CAP_DOC = ("The quick profile caps the sheet's epochs at 20 and the data at 5,000/1,000/2,000 examples: a claim\n"
            "from the sheet's full run is compared with the capped run (the verdict names the profile), and\n"
-           "overfitting that cannot show within the budget is 'not observed within the budget' (undecided).")
+           "overfitting that cannot show within the budget is 'not observed within the budget' (undecided).\n"
+           "A best (or worst) run by accuracy accepts every run tied with it within noise (two binomial standard\n"
+           "errors of the difference on the evaluated split). On a substitute dataset claimed numbers are\n"
+           "undecided (not comparable); choices and trends are decided and the evidence names the substitute.")
 
 
 # -- common parts ------------------------------------------------------------------------------
@@ -188,7 +191,7 @@ def logreg_grid(params: dict[str, Any], claims: Optional[dict] = None) -> Result
 
     by_val = tc.ranking(outs, lambda o: ex.final(o, "val_accuracy") if not o["diverged"] else None,
                         "final validation accuracy")
-    cl.choice("best", best, by_val)
+    cl.best_of("best", outs, by_val)
     cl.number("best_test_accuracy", ex.final(outs[best], "test_accuracy"), f"test accuracy of {best}")
     cl.number("best_val_accuracy", ex.final(outs[best], "val_accuracy"), f"validation accuracy of {best}")
     cl.number_map("test_accuracy", lambda k: ex.final(outs[k], "test_accuracy"), "test accuracy")
@@ -279,9 +282,10 @@ def pairwise(params: dict[str, Any], claims: Optional[dict] = None) -> Result:
     cl.choice("faster", fast, time_text)
     cl.number("time_ratio", ratio, f"time ratio {slow} / {fast}",
               band=ex.claim_number(pid, cl.claims, "time_tolerance") or 0.5, relative=True)
-    cl.choice("better_accuracy", better, tc.ranking(outs, lambda o: ex.final(o, "test_accuracy"), "final test accuracy"))
+    cl.best_of("better_accuracy", outs, tc.ranking(outs, lambda o: ex.final(o, "test_accuracy"), "final test accuracy"),
+               "test_accuracy")
     cl.number("accuracy_difference", diff, f"test accuracy {better} minus {worse}")
-    cl.choice("best", best, tc.ranking(outs, lambda o: ex.final(o, "val_accuracy"), "final validation accuracy"))
+    cl.best_of("best", outs, tc.ranking(outs, lambda o: ex.final(o, "val_accuracy"), "final validation accuracy"))
     cl.number("best_test_accuracy", test[best], f"test accuracy of {best}")
     cl.number_map("test_accuracy", lambda k: test[k], "test accuracy")
     cl.number_map("val_accuracy", lambda k: ex.final(outs[k], "val_accuracy"), "validation accuracy")
@@ -376,8 +380,8 @@ def sweep(params: dict[str, Any], claims: Optional[dict] = None) -> Result:
                        "ended near chance (validation accuracy < 1/K + 0.05).")
 
     by_val = tc.ranking(outs, lambda o: None if o["diverged"] else ex.final(o, "val_accuracy"), "final validation accuracy")
-    cl.choice("best", best, by_val)
-    cl.choice("worst", worst, by_val)
+    cl.best_of("best", outs, by_val)
+    cl.best_of("worst", outs, by_val, worst=True)
     cl.number("best_test_accuracy", ex.final(outs[best], "test_accuracy"), f"test accuracy of {best}")
     cl.number_map("test_accuracy", lambda k: ex.final(outs[k], "test_accuracy"), "test accuracy")
     cl.number_map("val_accuracy", lambda k: ex.final(outs[k], "val_accuracy"), "validation accuracy")
@@ -466,9 +470,9 @@ def regularisation(params: dict[str, Any], claims: Optional[dict] = None) -> Res
 
     cl.flag("overfits", ov[default]["flag"], f"default run: {ov[default]['text']}")
     by_val = tc.ranking(outs, lambda o: ex.final(o, "val_accuracy"), "final validation accuracy")
-    cl.choice("best", best, by_val)
+    cl.best_of("best", outs, by_val)
     techniques = {k: outs[k] for k in list(outs)[1:]}
-    cl.choice("best_technique", ex.best(techniques), by_val)
+    cl.best_of("best_technique", techniques, by_val)
     gap_of = lambda o: None if o["diverged"] else ex.gap(o, "loss")  # noqa: E731
     cl.choice("smallest_gap", tc.pick(outs, gap_of, higher=False),
               tc.ranking(outs, gap_of, "validation-minus-train loss gap", higher=False))
@@ -566,8 +570,8 @@ def one_factor_grid(params: dict[str, Any], claims: Optional[dict] = None) -> Re
                           ex.fmt(ex.final(outs[best], "test_accuracy"))]])] + _published(outs, best)
     for claim, f in factors.items():
         sub = {k: outs[k] for k in f}
-        cl.choice(claim, per_factor[claim], tc.ranking(sub, lambda o: ex.final(o, "val_accuracy"),
-                                                       "final validation accuracy"), labels=f)
+        cl.best_of(claim, sub, tc.ranking(sub, lambda o: ex.final(o, "val_accuracy"), "final validation accuracy"),
+                   labels=f)
     cl.number("best_test_accuracy", ex.final(outs[best], "test_accuracy"), f"test accuracy of {best}")
     r.verdicts = cl.verdicts
     r.summary = ("best values: " + ", ".join(f"{claim.removeprefix('best_').replace('_', ' ')} "
@@ -631,7 +635,7 @@ def depth(params: dict[str, Any], claims: Optional[dict] = None) -> Result:
     r.tables = _tables("Per number of hidden layers", outs, _acc_cols(outs),
                        "The epoch of the lowest validation loss and the final train-minus-validation accuracy gap "
                        "per depth.") + _published(outs, best)
-    cl.choice("best_layers", best, tc.ranking(outs, lambda o: ex.final(o, "val_accuracy"), "final validation accuracy"))
+    cl.best_of("best_layers", outs, tc.ranking(outs, lambda o: ex.final(o, "val_accuracy"), "final validation accuracy"))
     cl.number("best_test_accuracy", ex.final(outs[best], "test_accuracy"), f"test accuracy of {best}")
     cl.number_map("test_accuracy", lambda k: ex.final(outs[k], "test_accuracy"), "test accuracy")
     r.verdicts = cl.verdicts

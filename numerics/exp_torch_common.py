@@ -342,6 +342,19 @@ class Claims:
             return
         self.verdicts.append(ex.choice_verdict(f"{key} = {claimed}", claimed, labels[measured_label], ranking))
 
+    def best_of(self, key: str, outs: dict[str, dict], ranking: str, metric: str = "val_accuracy",
+                higher: bool = True, labels: Optional[dict[str, Any]] = None, worst: bool = False) -> None:
+        """``key = value``: the claimed run is the best (``worst``: the worst) by final ``metric``; for an
+        accuracy any run tied with it within noise is accepted too (:func:`numerics.experiment.best_set`)."""
+        if key not in self.claims:
+            return
+        labels = self.labels if labels is None else labels
+        claimed = self._scalar(key)
+        self.label_of(key, claimed, labels)                             # a claimed value must exist
+        names = {label: labels[label] for label in outs}
+        self.verdicts.append(ex.choice_among(f"{key} = {claimed}", claimed, outs, ranking, metric, higher, names,
+                                             pick_worst=worst))
+
     def number(self, key: str, measured: Optional[float], what: str, band: Optional[float] = None,
                relative: bool = False) -> None:
         claimed = ex.claim_number(self.pid, self.claims, key)
@@ -389,7 +402,7 @@ class Claims:
         self.verdicts.append(Verdict(
             claim=f"{key} = {v}", passed=ok,
             evidence=(f"measured {what}: {', '.join(measured_labels) or 'none'}; claimed "
-                      f"{', '.join(sorted(claimed)) or 'none'}.")))
+                      f"{', '.join(sorted(claimed)) or 'none'}." + ex._decided_on())))
 
 
 def _parse(v: Any) -> Any:

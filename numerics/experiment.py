@@ -96,12 +96,86 @@ def _score(out: dict, key: str, higher: bool) -> float:
 
 
 def best(outs: dict[str, dict], key: str = "val_accuracy", higher: bool = True) -> str:
-    """The label whose final ``key`` is best (ties: the first); diverged runs rank last."""
+    """The label whose final ``key`` is best (ties: the first); diverged runs rank last.
+
+    A strict ranking, for picking curves to draw; a claim about the best run is decided with
+    :func:`best_set`, which knows that two accuracies close together are tied within noise."""
     return max(outs, key=lambda label: _score(outs[label], key, higher))
 
 
 def worst(outs: dict[str, dict], key: str = "val_accuracy", higher: bool = True) -> str:
     return min(outs, key=lambda label: _score(outs[label], key, higher))
+
+
+def is_accuracy(key: str) -> bool:
+    """Whether final ``key`` is a fraction of correct predictions (a binomial proportion)."""
+    return key.endswith("accuracy")
+
+
+def evaluated_size(out: dict, key: str) -> Optional[int]:
+    """How many examples final ``key`` was measured on: the size of its split in the data that ran
+    (``out["dataset"]["sizes"]`` is recorded after the profile's subsampling).
+
+    >>> evaluated_size({"dataset": {"sizes": {"train": 256, "val": 128, "test": 64}}}, "val_accuracy")
+    128
+    """
+    n = out.get("dataset", {}).get("sizes", {}).get(key.split("_")[0])
+    return int(n) if n else None
+
+
+def noise_margin(p1: float, n1: int, p2: float, n2: int) -> float:
+    """Two binomial standard errors of the difference of two accuracies, ``p1`` on ``n1`` and ``p2`` on
+    ``n2`` examples: ``2 sqrt(p1 (1 - p1) / n1 + p2 (1 - p2) / n2)``.
+
+    It treats the two as independent samples. Runs scored on the same images are positively
+    correlated, which makes the true noise of their difference smaller: the margin errs towards a tie,
+    i.e. towards not failing a student over a difference the data cannot resolve.
+
+    >>> round(noise_margin(0.937, 1000, 0.932, 1000), 4)
+    0.0221
+    """
+    return 2 * math.sqrt(p1 * (1 - p1) / n1 + p2 * (1 - p2) / n2)
+
+
+def _top_set(outs: dict[str, dict], key: str, higher: bool, pick_worst: bool) -> list[str]:
+    top = (worst if pick_worst else best)(outs, key, higher)
+    p1, n1 = final(outs[top], key), evaluated_size(outs[top], key)
+    if not is_accuracy(key) or p1 is None or n1 is None or outs[top].get("diverged"):
+        return [top]
+    tied = []
+    for label, o in outs.items():
+        p2, n2 = final(o, key), evaluated_size(o, key)
+        if label == top or p2 is None or n2 is None or o.get("diverged"):
+            continue
+        if abs(p1 - p2) <= noise_margin(p1, n1, p2, n2):
+            tied.append(label)
+    return [top] + tied
+
+
+def best_set(outs: dict[str, dict], key: str = "val_accuracy", higher: bool = True) -> list[str]:
+    """The label of the best run (as :func:`best`) followed by every label tied with it within noise.
+
+    For an accuracy measured on n examples two runs are tied when their difference is at most
+    :func:`noise_margin` (two binomial standard errors of the difference; n from
+    :func:`evaluated_size`). Diverged runs are never tied. For other metrics (losses, RMSE, norms)
+    there is no such model -- their noise depends on the spread of per-example losses, which the runs
+    do not record -- so the ranking stays strict and the set holds the best label alone.
+
+    >>> runs = {lr: {"dataset": {"sizes": {"val": 1000}}, "final": {"val_accuracy": acc}}
+    ...         for lr, acc in (("0.1", 0.937), ("0.01", 0.932), ("0.001", 0.80))}
+    >>> best_set(runs)
+    ['0.1', '0.01']
+    >>> best_set({k: {**o, "final": {"val_loss": 1 - o["final"]["val_accuracy"]}} for k, o in runs.items()},
+    ...          "val_loss", higher=False)
+    ['0.1']
+    """
+    return _top_set(outs, key, higher, pick_worst=False)
+
+
+def worst_set(outs: dict[str, dict], key: str = "val_accuracy", higher: bool = True) -> list[str]:
+    """The label of the worst run (as :func:`worst`; a diverged run is worst) and every label tied with it
+    within noise, by the same rule as :func:`best_set`."""
+    return _top_set(outs, key, higher, pick_worst=True)
 
 
 def min_epoch(out: dict, key: str = "val_loss") -> tuple[Optional[int], Optional[float]]:
@@ -221,7 +295,8 @@ def _dataset_phrase(ds: dict, evaluated=("train", "val", "test")) -> str:
 def data_note(outs: dict[str, dict]) -> str:
     """One sentence: the dataset that ran, its sizes, the profile and budget, the seeds."""
     first = next(iter(outs.values()))
-    _LAST_DATA[current_problem()] = first["dataset"]
+    _LAST_DATA[current_problem()] = next((o["dataset"] for o in outs.values() if o["dataset"].get("substitute")),
+                                         first["dataset"])
     datasets = {}
     for o in outs.values():
         datasets.setdefault(o["dataset"]["fingerprint"], o["dataset"])
@@ -366,13 +441,28 @@ def accuracy_claim(problem_id: str, claims: dict, key: str, measured: Optional[f
 _LAST_DATA: dict = {}
 
 
+def _substitute(data: Optional[dict] = None) -> Optional[dict]:
+    """The dataset provenance behind a verdict when it is a substitute, else None: ``data`` itself, or
+    the data of this problem's last :func:`data_note` (a substitute wins when runs used several)."""
+    ds = data if data is not None else _LAST_DATA.get(current_problem())
+    return ds if ds and ds.get("substitute") else None
+
+
+def substitute_phrase(ds: dict) -> str:
+    """'the substitute Fashion-MNIST classes 0-3 in place of OCTMNIST'."""
+    return (f"the substitute {dataset_words(ds['name'])} in place of "
+            f"{DATASET_WORDS.get(ds['requested'], ds['requested'])}")
+
+
+def _decided_on(data: Optional[dict] = None) -> str:
+    ds = _substitute(data)
+    return f" Decided on {substitute_phrase(ds)}." if ds else ""
+
+
 def _data_caveat() -> str:
     """', on the substitute X in place of Y' when the runs behind the last data note used a substitute."""
-    ds = _LAST_DATA.get(current_problem())
-    if not ds or not ds.get("substitute"):
-        return ""
-    return (f", measured on the substitute {dataset_words(ds['name'])} in place of {ds['requested']}: a number from "
-            f"{ds['requested']} itself is not comparable")
+    ds = _substitute()
+    return f", on {substitute_phrase(ds)}" if ds else ""
 
 
 def number_claims(problem_id: str, claims: dict, measured: dict[str, Optional[float]]) -> list[Verdict]:
@@ -383,8 +473,14 @@ def number_claims(problem_id: str, claims: dict, measured: dict[str, Optional[fl
 
 
 def number_verdict(claim_text: str, claimed: float, measured: Optional[float], band: float,
-                   what: str, relative: bool = False) -> Verdict:
-    """Pass when |claimed - measured| <= band (or <= band * |measured| when ``relative``)."""
+                   what: str, relative: bool = False, data: Optional[dict] = None) -> Verdict:
+    """Pass when |claimed - measured| <= band (or <= band * |measured| when ``relative``).
+
+    Undecided (``passed=None``) when ``what`` was not measured, and when it was measured on a substitute
+    dataset (``data``, a run's ``out["dataset"]``; by default the data of this problem's last
+    :func:`data_note`): a number of the sheet's dataset is not comparable with one of another dataset.
+    The evidence still shows the measured value and what the verdict would have been.
+    """
     prof = current().profile
     if measured is None:
         return Verdict(claim=claim_text, passed=None,
@@ -392,16 +488,103 @@ def number_verdict(claim_text: str, claimed: float, measured: Optional[float], b
     tol = band * abs(measured) if relative else band
     ok = abs(claimed - measured) <= tol
     band_text = f"{band:.0%} of the measured value" if relative else f"{band:g}"
+    diff = fmt(claimed - measured, 3)
+    ds = _substitute(data)
+    if ds:
+        return Verdict(claim=claim_text, passed=None,
+                       evidence=(f"measured {what} = {fmt(measured)} on {substitute_phrase(ds)} (profile {prof}); "
+                                 f"your {claimed:g} is a number of "
+                                 f"{DATASET_WORDS.get(ds['requested'], ds['requested'])} and not comparable, so no "
+                                 f"verdict; the difference {diff} would have been "
+                                 + ("within" if ok else "outside") + f" the band +/- {band_text}."))
     return Verdict(claim=claim_text, passed=ok,
-                   evidence=(f"measured {what} = {fmt(measured)} (profile {prof}{_data_caveat()}); claimed {fmt(claimed)}; "
-                             f"difference {fmt(claimed - measured, 3)}, band +/- {band_text}: "
+                   evidence=(f"measured {what} = {fmt(measured)} (profile {prof}); claimed {fmt(claimed)}; "
+                             f"difference {diff}, band +/- {band_text}: "
                              + ("within the band." if ok else "outside the band.")))
 
 
-def choice_verdict(claim_text: str, claimed: Any, measured: Any, ranking: str) -> Verdict:
-    ok = _same(claimed, measured)
+def choice_verdict(claim_text: str, claimed: Any, measured: Any, ranking: str, tied: Sequence[Any] = (),
+                   noise: str = "", data: Optional[dict] = None) -> Verdict:
+    """Pass when ``claimed`` is the measured best or one of ``tied`` (the values tied with it within
+    noise, see :func:`best_set`); ``noise`` explains the tie or the margin. A choice is a property of
+    the method that usually carries over to another dataset: on a substitute it stays decided, and the
+    evidence names the substitute."""
+    ok = any(_same(claimed, v) or _same(_number(claimed), v) for v in (measured, *tied))
+    head = f"measured best: {_name(measured)}"
+    if tied and not noise:
+        head += " (tied within noise with " + ", ".join(_name(t) for t in tied) + ")"
     return Verdict(claim=claim_text, passed=ok,
-                   evidence=(f"measured best: {fmt(measured)}; claimed {fmt(claimed)}. {ranking}"))
+                   evidence=(f"{head}; claimed {_name(claimed)}. " + (f"{noise} " if noise else "") + ranking
+                             + _decided_on(data)))
+
+
+SPLIT_WORDS = {"train": "train", "val": "validation", "test": "test"}
+
+
+def _name(v: Any) -> str:
+    """A compared value as a claim names it: 0.01 rather than 0.0100."""
+    return f"{v:g}" if isinstance(v, float) else fmt(v)
+
+
+def _noise_text(outs: dict[str, dict], key: str, top: str, others: Sequence[str], names: dict[str, Any],
+                tied: bool) -> str:
+    """'0.1 and 0.01 are tied within noise: 0.937 vs 0.932 on 1,000 validation images, 2 SE = 0.022.'"""
+    p1, parts = final(outs[top], key), []
+    for label in others:
+        p2 = final(outs[label], key)
+        n1, n2 = evaluated_size(outs[top], key), evaluated_size(outs[label], key)
+        if p1 is None or p2 is None or n1 is None or n2 is None:
+            continue
+        unit = "images" if outs[top]["dataset"].get("image_shape") else "examples"
+        n = f"{n1:,}" if n1 == n2 else f"{n1:,} and {n2:,}"
+        margin = noise_margin(p1, n1, p2, n2)
+        on = f"on {n} {SPLIT_WORDS.get(key.split('_')[0], key.split('_')[0])} {unit}, 2 SE = {fmt(margin, 3)}"
+        if tied:
+            parts.append(f"{_name(names[top])} and {_name(names[label])} are tied within noise: {fmt(p1, 3)} vs {fmt(p2, 3)} {on}.")
+        else:
+            parts.append(f"{_name(names[label])} has {fmt(p2, 3)} against {fmt(p1, 3)} for {_name(names[top])}: a margin of "
+                         f"{fmt(abs(p1 - p2), 3)}, beyond noise ({on}).")
+    return " ".join(parts)
+
+
+def choice_among(claim_text: str, claimed: Any, outs: dict[str, dict], ranking: str, key: str = "val_accuracy",
+                 higher: bool = True, names: Optional[dict[str, Any]] = None, pick_worst: bool = False) -> Verdict:
+    """The verdict on "``claimed`` is the best (``pick_worst``: the worst) run by final ``key``".
+
+    ``names`` maps run labels to the values a claim names (default: the labels). For an accuracy the
+    claim passes when it names any run tied with the best within noise (:func:`best_set`), and the
+    evidence gives the two accuracies, the number of examples and the margin; other metrics rank
+    strictly (no noise model, see :func:`best_set`). On a substitute dataset the verdict stays decided
+    and says so.
+    """
+    names = names or {label: label for label in outs}
+    labels = (worst_set if pick_worst else best_set)(outs, key, higher)
+    top, tied = labels[0], labels[1:]
+    claimed_label = next((label for label, v in names.items() if _same(claimed, v) or _same(_number(claimed), v)),
+                         None)
+    if claimed_label in tied:
+        noise = _noise_text(outs, key, top, [claimed_label], names, tied=True)
+    elif claimed_label is not None and claimed_label != top and is_accuracy(key):
+        noise = " ".join(filter(None, [_noise_text(outs, key, top, tied, names, tied=True),
+                                       _noise_text(outs, key, top, [claimed_label], names, tied=False)]))
+    else:
+        noise = _noise_text(outs, key, top, tied, names, tied=True)
+    data = next((o["dataset"] for o in outs.values() if o["dataset"].get("substitute")), None)
+    verdict = choice_verdict(claim_text, claimed, names[top], ranking, [names[t] for t in tied], noise,
+                             data or {})
+    if pick_worst:
+        verdict.evidence = verdict.evidence.replace("measured best:", "measured worst:", 1)
+    return verdict
+
+
+def _number(v: Any) -> Any:
+    """'0.01' -> 0.01; anything else unchanged."""
+    if isinstance(v, str):
+        try:
+            return float(v)
+        except ValueError:
+            return v
+    return v
 
 
 def _same(a, b) -> bool:
@@ -410,10 +593,14 @@ def _same(a, b) -> bool:
     return str(a).strip().lower() == str(b).strip().lower()
 
 
-def trend_verdict(claim_text: str, claimed: bool, measured: Optional[bool], proxy: str) -> Verdict:
-    """A qualitative claim decided through its measurable proxy, described in ``proxy``."""
+def trend_verdict(claim_text: str, claimed: bool, measured: Optional[bool], proxy: str,
+                  data: Optional[dict] = None) -> Verdict:
+    """A qualitative claim decided through its measurable proxy, described in ``proxy``. Like a choice,
+    a trend (does it overfit, does it diverge) is a property of the method: on a substitute dataset it
+    stays decided and the evidence names the substitute."""
     if measured is None:
         return Verdict(claim=claim_text, passed=None, evidence=f"undecided: {proxy}")
     ok = claimed == measured
     return Verdict(claim=claim_text, passed=ok,
-                   evidence=f"measured: {'yes' if measured else 'no'} ({proxy}); claimed {'yes' if claimed else 'no'}.")
+                   evidence=(f"measured: {'yes' if measured else 'no'} ({proxy}); claimed {'yes' if claimed else 'no'}."
+                             + _decided_on(data)))

@@ -5,6 +5,7 @@ from problems import api
 from problems.context import RunContext, using
 from problems.errors import InputError
 from problems.registry import get
+from tests.realdata import write_mnist_idx
 
 OVERFIT = ["hertie.1.3.1", "hertie.1.3.2", "hertie.1.3.3"]
 NETS = ["hertie.2.1a", "hertie.2.1b", "hertie.2.2a", "hertie.2.3a", "hertie.2.3b"]
@@ -96,11 +97,22 @@ def test_bad_inputs_are_one_line_errors(ctx):
         _run(ctx, "hertie.2.3c", {"name": "x"})
 
 
-def test_network_accuracy_claims(ctx, results):
-    acc = float(results["hertie.2.1a"].summary.split("validation accuracy ")[1].split(",")[0])
-    r = _run(ctx, "hertie.2.1a", {"val_accuracy": round(acc, 2), "train_accuracy": acc + 0.9, "tolerance": 0.05})
+def test_network_accuracy_claims_on_mnist_are_decided(tmp_path_factory):
+    real = RunContext(profile="smoke", cache_dir=str(tmp_path_factory.mktemp("real-cache")),
+                      data_dir=str(write_mnist_idx(tmp_path_factory.mktemp("data"))))
+    probe = _run(real, "hertie.2.1a")
+    assert "substitute" not in probe.data["description"]
+    acc = float(probe.summary.split("validation accuracy ")[1].split(",")[0])
+    r = _run(real, "hertie.2.1a", {"val_accuracy": round(acc, 2), "train_accuracy": acc + 0.9, "tolerance": 0.05})
     assert r.verdicts[0].passed is True
     assert r.verdicts[1].passed is False and "measured train accuracy" in r.verdicts[1].evidence
+
+
+def test_network_accuracy_claims_on_the_substitute_are_undecided(ctx, results):
+    acc = float(results["hertie.2.1a"].summary.split("validation accuracy ")[1].split(",")[0])
+    r = _run(ctx, "hertie.2.1a", {"val_accuracy": round(acc, 2), "train_accuracy": acc + 0.9})
+    assert [v.passed for v in r.verdicts] == [None, None]
+    assert all("not comparable" in v.evidence and "substitute" in v.evidence for v in r.verdicts)
 
 
 def test_defect_claims_matched_against_planted_list(ctx):

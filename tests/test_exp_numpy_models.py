@@ -12,6 +12,7 @@ from problems.context import RunContext, using
 from problems.errors import InputError
 from problems.model import Result
 from problems.registry import get
+from tests.realdata import write_npz_sets
 
 PIDS = ["ist23.q1.1b", "ist23.q1.2b", "ist24.q1.1a", "ist24.q1.2a", "ist24.q1.2b", "ist24.q1.2c", "ist24.q1.2d",
         "ist24.q1.3a", "ist21.q3.1a", "ist21.q3.1b", "ist21.q3.2b"]
@@ -23,6 +24,19 @@ def smoke(tmp_path_factory):
         yield
 
 
+@pytest.fixture(scope="module")
+def real_data(tmp_path_factory):
+    return RunContext(profile="smoke", cache_dir=str(tmp_path_factory.mktemp("real-cache")),
+                      data_dir=str(write_npz_sets(tmp_path_factory.mktemp("data"))))
+
+
+@pytest.fixture
+def real(smoke, real_data):
+    """OCTMNIST and Intel present (tiny files in their real formats): claimed numbers are decided."""
+    with using(real_data):
+        yield
+
+
 _RESULTS = {}
 
 
@@ -31,9 +45,12 @@ def _run(pid, claims=None, overrides=None):
 
 
 def _plain(pid):
-    if pid not in _RESULTS:
-        _RESULTS[pid] = _run(pid)
-    return _RESULTS[pid]
+    from problems.context import current
+
+    key = (pid, current().data_dir)
+    if key not in _RESULTS:
+        _RESULTS[key] = _run(pid)
+    return _RESULTS[key]
 
 
 def _col(result, name, row=0, table=0):
@@ -82,7 +99,7 @@ def test_quick_caps_intel_only():
 
 # -- claims ----------------------------------------------------------------------------------------
 
-def test_logistic_rates_claims(smoke):
+def test_logistic_rates_claims(real):
     r = _plain("ist23.q1.1b")
     acc = {row[0].split(" = ")[1]: float(row[3]) for row in r.tables[0].rows}      # eta -> test accuracy
     osc = {row[0].split(" = ")[1]: float(row[r.tables[0].columns.index("val-acc oscillation")])
@@ -114,7 +131,7 @@ def test_logistic_single_run_number_and_bad_claims(smoke):
         _run("ist23.q1.1b", {"test_accuracy": {"0.01": "high"}})
 
 
-def test_l2_comparison_claims(smoke):
+def test_l2_comparison_claims(real):
     r = _plain("ist24.q1.2b")
     assert [row[0] for row in r.tables[0].rows] == ["unregularised", "L2"] and "L2: lambda = 0.01" in r.tables[0].caption
     assert any("lambda" in c.name and c.passed for c in r.checks)          # the symbolic L2 update
@@ -123,6 +140,31 @@ def test_l2_comparison_claims(smoke):
                              "more_stable": "l2"}).verdicts
     assert v[0].passed is True and v[1].passed is False
     assert v[2].passed is None and "undecided" in v[2].evidence             # two smoke epochs: one change
+
+
+def test_real_data_ran_and_substitute_numbers_are_undecided(smoke, real_data):
+    sub = _plain("ist24.q1.2b")
+    acc = float(sub.tables[0].rows[1][3])
+    v = _run("ist24.q1.2b", {"test_accuracy": {"l2": acc}}).verdicts[0]
+    assert v.passed is None and "on the substitute Fashion-MNIST classes 0-5 as 48x48 RGB in place of Intel" in v.evidence
+    assert f"measured test accuracy (L2) = {acc:.4f}" in v.evidence and "would have been within the band" in v.evidence
+    with using(real_data):
+        assert "substitute" not in _plain("ist24.q1.2b").data["description"]
+        assert "substitute" not in _plain("ist23.q1.1b").data["description"]
+
+
+def test_best_rate_accepts_runs_tied_within_noise(smoke):
+    r = _plain("ist23.q1.1b")                              # 128 validation images in the smoke profile
+    val = {row[0].split(" = ")[1]: float(row[r.tables[0].columns.index("validation accuracy")]) for row in r.tables[0].rows}
+    verdicts = {k: _run("ist23.q1.1b", {"best": k}).verdicts[0] for k in val}
+    hi, lo = max(val, key=val.get), min(val, key=val.get)
+    p, q = val[hi], val[lo]
+    tied = abs(p - q) <= 2 * (p * (1 - p) / 128 + q * (1 - q) / 128) ** 0.5
+    assert verdicts[hi].passed is True
+    assert verdicts[lo].passed is tied
+    assert ("are tied within noise" if tied else "beyond noise") in verdicts[lo].evidence
+    assert "on 128 validation images, 2 SE = " in verdicts[lo].evidence
+    assert "Decided on the substitute Fashion-MNIST classes 0-3 in place of OCTMNIST" in verdicts[lo].evidence
 
 
 def test_stability_choice_decided_by_its_proxy(smoke):
@@ -144,7 +186,7 @@ def test_stability_choice_decided_by_its_proxy(smoke):
     assert tie[0].passed is True and named[0].passed is False and "a tie" in named[0].evidence
 
 
-def test_weight_norm_claims(smoke):
+def test_weight_norm_claims(real):
     r = _plain("ist24.q1.2c")
     norms = {"none": float(_col(r, "final ||W||_F", 0)), "l2": float(_col(r, "final ||W||_F", 1))}
     assert _col(r, "trend", 1).endswith("(undecided)")        # 2 smoke epochs << 3 decay time constants
@@ -159,7 +201,7 @@ def test_weight_norm_claims(smoke):
         _run("ist24.q1.2c", {"trend": {"none": "exploding"}})
 
 
-def test_l1_claims(smoke):
+def test_l1_claims(real):
     r = _plain("ist24.q1.2d")
     col = r.tables[0].columns.index("fraction |w| < 0.001")
     frac = {k: float(row[col]) for k, row in zip(("l2", "l1_subgradient", "l1_proximal"), r.tables[0].rows)}
@@ -176,7 +218,7 @@ def test_l1_claims(smoke):
     assert hist.yscale == "log" and len(hist.series) == 3 and hist.vlines[0]["x"] == -3
 
 
-def test_mlp_claims(smoke):
+def test_mlp_claims(real):
     r = _plain("ist23.q1.2b")
     acc, loss = float(_col(r, "test accuracy")), float(_col(r, "train loss"))
     ok = _run("ist23.q1.2b", {"test_accuracy": acc, "train_loss": loss * 1.1})

@@ -1,4 +1,5 @@
 """ist21.q2.2 regression experiments (smoke profile, one private cache for the module)."""
+import numpy as np
 import pytest
 
 from problems import api
@@ -39,11 +40,47 @@ def test_linear_figures_and_trend_claims(ctx, results):
     assert bad.verdicts[0].passed is False and "||w - w*||" in bad.verdicts[0].evidence
 
 
-def test_linear_number_claims(ctx, results):
-    test_rmse = float(results["ist21.q2.2a"].summary.split("test RMSE ")[1].split(";")[0].replace(",", ""))
-    r = _run(ctx, "ist21.q2.2a", {"final_test_rmse": test_rmse * 1.02, "final_train_rmse": test_rmse * 10})
+@pytest.fixture(scope="module")
+def real_ames(tmp_path_factory):
+    """A tiny ames.csv in the published format (numeric and categorical columns, target SalePrice), so
+    that claimed RMSEs are decided."""
+    rng = np.random.default_rng(0)
+    folder = tmp_path_factory.mktemp("data")
+    lines = ["Lot Area,Overall Qual,Neighborhood,SalePrice"]
+    for _ in range(200):
+        area, qual, hood = rng.normal(10000, 2000), int(rng.integers(1, 11)), "ABC"[int(rng.integers(0, 3))]
+        price = 50000 + 5 * area + 12000 * qual + {"A": 0, "B": 15000, "C": -10000}[hood] + rng.normal(0, 8000)
+        lines.append(f"{area:.0f},{qual},{hood},{price:.0f}")
+    (folder / "ames.csv").write_text("\n".join(lines) + "\n")
+    return RunContext(profile="smoke", cache_dir=str(tmp_path_factory.mktemp("real-cache")), data_dir=str(folder))
+
+
+def _rmse(result, which):
+    return float(result.summary.split(f"{which} RMSE ")[1].split(";")[0].split()[0].replace(",", ""))
+
+
+def test_linear_number_claims(real_ames):
+    plain = _run(real_ames, "ist21.q2.2a")
+    assert "substitute" not in plain.data["description"]
+    test_rmse = _rmse(plain, "test")
+    r = _run(real_ames, "ist21.q2.2a", {"final_test_rmse": test_rmse * 1.02, "final_train_rmse": test_rmse * 10})
     assert r.verdicts[0].passed is False and "measured train rmse" in r.verdicts[0].evidence
-    assert r.verdicts[1].passed is True
+    assert "outside the band" in r.verdicts[0].evidence
+    assert r.verdicts[1].passed is True and "within the band" in r.verdicts[1].evidence
+
+
+def test_linear_number_claims_on_the_substitute_are_undecided(ctx, results):
+    test_rmse = _rmse(results["ist21.q2.2a"], "test")
+    r = _run(ctx, "ist21.q2.2a", {"final_test_rmse": test_rmse, "final_train_rmse": test_rmse * 10,
+                                   "distance_decreases": True})
+    by = {v.claim.split(" =")[0]: v for v in r.verdicts}
+    for key in ("final_test_rmse", "final_train_rmse"):
+        assert by[key].passed is None and "not comparable, so no verdict" in by[key].evidence
+        assert "on the substitute synthetic regression in place of Ames housing" in by[key].evidence
+    assert "would have been within the band" in by["final_test_rmse"].evidence
+    assert "would have been outside the band" in by["final_train_rmse"].evidence
+    trend = by["distance_decreases"]                                    # a trend stays decided, naming the substitute
+    assert trend.passed is True and "Decided on the substitute synthetic regression" in trend.evidence
 
 
 def test_network_overlay_and_claims(ctx, results):

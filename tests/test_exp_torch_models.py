@@ -7,6 +7,7 @@ from problems import api
 from problems.context import RunContext, using
 from problems.errors import InputError
 from problems.registry import get
+from tests.realdata import write_npz_sets
 
 IDS = ["ist23.q2.1", "ist23.q2.2a", "ist23.q2.2b", "ist23.q2.2c", "ist24.q2.1", "ist24.q2.2a", "ist24.q2.2b",
        "ist24.q2.2c", "ist21.q4.1", "ist21.q4.2", "ist21.q4.3"]
@@ -23,13 +24,35 @@ def smoke(cache):
         yield
 
 
+@pytest.fixture(scope="module")
+def real_data(tmp_path_factory):
+    return RunContext(profile="smoke", cache_dir=str(tmp_path_factory.mktemp("real-cache")),
+                      data_dir=str(write_npz_sets(tmp_path_factory.mktemp("data"))))
+
+
+@pytest.fixture
+def real(real_data):
+    """OCTMNIST present (a tiny file in its real format): claimed numbers are decided."""
+    with using(real_data):
+        yield
+
+
 def _run(pid, claims=None, overrides=None):
     return api.run_problem(get(pid), claims, overrides)
 
 
 def _measured(verdict) -> float:
-    """The measured number in a number verdict's evidence ("measured X = 0.81 (profile ...")."""
-    return float(re.search(r"= (-?[0-9.eE+-]+) \(profile", verdict.evidence).group(1))
+    """The measured number in a number verdict's evidence ("measured X = 0.81 (profile ..." or
+    "measured X = 0.81 on the substitute ...")."""
+    return float(re.search(r"= (-?[0-9.eE+-]+) (\(profile|on the substitute)", verdict.evidence).group(1))
+
+
+def _other_choice_rejected_unless_tied(verdict) -> None:
+    """A claim naming a run other than the measured best fails, unless the two are tied within noise."""
+    if "tied within noise" in verdict.evidence:
+        assert verdict.passed is True
+    else:
+        assert verdict.passed is False and "beyond noise" in verdict.evidence, verdict
 
 
 def _v(result, key):
@@ -53,7 +76,7 @@ def test_problem_runs_and_records_what_ran(smoke, pid):
     assert r.summary and r.steps
 
 
-def test_grid_claims(smoke):
+def test_grid_claims(real):
     probe = _run("ist23.q2.1", {"best": 0.001, "best_test_accuracy": 0.0, "slowest": 0.1, "most_unstable": 0.1})
     best = float(_measured_choice(probe.verdicts[0]))
     acc = _measured(probe.verdicts[1])
@@ -63,12 +86,13 @@ def test_grid_claims(smoke):
     assert all(v.passed for v in ok.verdicts), ok.verdicts
     wrong_rate = next(r for r in (0.001, 0.01, 0.1) if r != best)
     bad = _run("ist23.q2.1", {"best": wrong_rate, "best_test_accuracy": acc + 0.5 if acc < 0.5 else acc - 0.5})
-    assert [v.passed for v in bad.verdicts] == [False, False]
+    _other_choice_rejected_unless_tied(bad.verdicts[0])
+    assert bad.verdicts[1].passed is False
     assert f"measured best: {best:g}" in bad.verdicts[0].evidence and "outside the band" in bad.verdicts[1].evidence
     assert not bad.passed
 
 
-def test_pairwise_claims_time_and_updates(smoke):
+def test_pairwise_claims_time_and_updates(real):
     probe = _run("ist23.q2.2a", {"faster": 16, "time_ratio": 1.0, "better_accuracy": 16})
     faster = int(float(_measured_choice(probe.verdicts[0])))
     ratio = _measured(probe.verdicts[1])
@@ -103,7 +127,7 @@ def test_overfitting_is_undecided_under_a_capped_budget_and_decided_otherwise(sm
     tech = _measured_choice(probe.verdicts[0])
     other = "dropout" if tech == "l2" else "l2"
     assert _run("ist23.q2.2c", {"best_technique": tech}).verdicts[0].passed is True
-    assert _run("ist23.q2.2c", {"best_technique": other}).verdicts[0].passed is False
+    _other_choice_rejected_unless_tied(_run("ist23.q2.2c", {"best_technique": other}).verdicts[0])
 
 
 def test_one_factor_and_depth_claims(smoke):
@@ -112,7 +136,7 @@ def test_one_factor_and_depth_claims(smoke):
     ok = _run("ist21.q4.2", {"best_activation": act, "best_optimizer": opt})
     assert all(v.passed for v in ok.verdicts)
     bad = _run("ist21.q4.2", {"best_activation": "tanh" if act == "relu" else "relu"})
-    assert bad.verdicts[0].passed is False
+    _other_choice_rejected_unless_tied(bad.verdicts[0])
     depth = _run("ist21.q4.3", {"best_layers": 3})
     chosen = next(c for c in depth.checks if c.name == "baseline is the grid's best run")
     assert chosen.passed and "served from the cache" in chosen.detail
