@@ -11,6 +11,7 @@ import sys
 
 import click
 
+from problems.context import MAX_MEMORY_LIMIT_GB, MAX_TIME_LIMIT_S, check_limit
 from problems.errors import InputError
 
 
@@ -120,9 +121,34 @@ def _run_options(default_profile: str):
     return wrap
 
 
+def _limit(unit: str, most: float):
+    """Parse a limit option: a positive number, else one line naming the option (exit 2)."""
+    def parse(ctx, param, value):
+        if value is None:
+            return None
+        try:
+            return check_limit(value, param.opts[0], unit, most)
+        except ValueError as exc:
+            raise InputError(str(exc)) from None
+    return parse
+
+
+def _limit_options(f):
+    """Options of the commands that run theory and numeric solvers: their time and memory limits."""
+    f = click.option("--time-limit", "time_limit", metavar="SECONDS", callback=_limit("seconds", MAX_TIME_LIMIT_S),
+                     help="Wall-clock limit of each theory/numeric solver (not experiments) "
+                     "[default: $DLCHECK_TIME_LIMIT or 120].")(f)
+    f = click.option("--memory-limit", "memory_limit", metavar="GB", callback=_limit("GB", MAX_MEMORY_LIMIT_GB),
+                     help="Memory limit of the process that runs theory/numeric solvers (not experiments; "
+                     "none with DLCHECK_ISOLATE=0) [default: $DLCHECK_MEMORY_LIMIT or 4 plus 1 per 8 CPU cores].")(f)
+    return f
+
+
 @contextlib.contextmanager
-def _run_context(profile, data_dir, cache_dir, workers, force, progress=True):
-    """The run context of one command: one process pool for all its experiments."""
+def _run_context(profile, data_dir, cache_dir, workers, force, progress=True, time_limit=None, memory_limit=None,
+                 solvers=False):
+    """The run context of one command: one process pool for all its experiments. ``solvers``: the command
+    runs theory/numeric solvers, so a bad $DLCHECK_TIME_LIMIT / $DLCHECK_MEMORY_LIMIT fails before anything runs."""
     from problems.context import RunContext, using
 
     executor = None
@@ -132,7 +158,11 @@ def _run_context(profile, data_dir, cache_dir, workers, force, progress=True):
 
             executor = _LazyExecutor(lambda: local_executor(workers))
         with using(RunContext(profile=profile, data_dir=data_dir, cache_dir=cache_dir, progress=progress,
-                              executor=executor, force=force)):
+                              executor=executor, force=force, time_limit_s=time_limit, memory_limit_gb=memory_limit)):
+            if solvers:
+                from problems.api import solver_limits
+
+                solver_limits()
             yield
     finally:
         if executor is not None:
@@ -167,7 +197,9 @@ def _solving(p) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
 @click.option("--schema", is_flag=True, help="Print the claim schema of each problem and exit.")
 @_run_options("quick")
-def check_cmd(targets, answers_path, params, as_json, schema, profile, data_dir, cache_dir, workers, force):
+@_limit_options
+def check_cmd(targets, answers_path, params, as_json, schema, profile, data_dir, cache_dir, workers, force,
+              time_limit, memory_limit):
     """Derive and verify problems (ids, set names or id prefixes) and check claims."""
     from problems import api
     from problems.answers import load_answers
@@ -179,7 +211,8 @@ def check_cmd(targets, answers_path, params, as_json, schema, profile, data_dir,
         return
     answers = load_answers(answers_path) if answers_path else None
     overrides = _overrides(params)
-    with _run_context(profile, data_dir, cache_dir, workers, force, progress=not as_json):
+    with _run_context(profile, data_dir, cache_dir, workers, force, progress=not as_json, time_limit=time_limit,
+                      memory_limit=memory_limit, solvers=True):
         results = api.run_problems(problems, answers, overrides)
     ok = all(r.passed for r in results)
     if as_json:
@@ -216,7 +249,8 @@ def run_cmd(targets, params, profile, data_dir, cache_dir, workers, force):
 @click.option("--out", "out_dir", default="build/figures", show_default=True, type=click.Path(file_okay=False),
               help="Folder for the figures (PDF and PNG).")
 @_run_options("quick")
-def figures_cmd(targets, out_dir, profile, data_dir, cache_dir, workers, force):
+@_limit_options
+def figures_cmd(targets, out_dir, profile, data_dir, cache_dir, workers, force, time_limit, memory_limit):
     """Draw the figures of problems (default: all) from the cache, running only what is missing."""
     from pathlib import Path
 
@@ -224,7 +258,8 @@ def figures_cmd(targets, out_dir, profile, data_dir, cache_dir, workers, force):
     from report.figures import render
 
     problems = [p for p in _select(targets or ()) if p.implemented]
-    with _run_context(profile, data_dir, cache_dir, workers, force):
+    with _run_context(profile, data_dir, cache_dir, workers, force, time_limit=time_limit, memory_limit=memory_limit,
+                      solvers=True):
         results = api.run_problems(problems, None, progress=_solving)
     n = 0
     for r in results:
@@ -243,7 +278,9 @@ def figures_cmd(targets, out_dir, profile, data_dir, cache_dir, workers, force):
 @click.option("--out", default="build/report.pdf", show_default=True, type=click.Path(), help="Where to write the PDF.")
 @click.option("--tex-only", is_flag=True, help="Write the .tex beside the PDF path and do not compile.")
 @_run_options("quick")
-def build_report_cmd(sets, answers_path, out, tex_only, profile, data_dir, cache_dir, workers, force):
+@_limit_options
+def build_report_cmd(sets, answers_path, out, tex_only, profile, data_dir, cache_dir, workers, force, time_limit,
+                     memory_limit):
     """Run every selected problem and render the LaTeX/PDF report."""
     from problems import api
     from problems.answers import Answers, load_answers
@@ -251,7 +288,8 @@ def build_report_cmd(sets, answers_path, out, tex_only, profile, data_dir, cache
 
     problems = _select(sets)
     answers = load_answers(answers_path) if answers_path else Answers()
-    with _run_context(profile, data_dir, cache_dir, workers, force):
+    with _run_context(profile, data_dir, cache_dir, workers, force, time_limit=time_limit, memory_limit=memory_limit,
+                      solvers=True):
         results = api.run_problems(problems, answers, progress=_solving)
     path = build_report(results, answers.report, out, versions=api.versions(), profile=profile,
                         answers_path=answers.path, tex_only=tex_only)

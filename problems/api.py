@@ -13,12 +13,39 @@ from importlib import metadata
 from typing import Any, Optional
 
 from problems.answers import Answers
-from problems.context import solving
+from problems.context import (MAX_MEMORY_LIMIT_GB, MAX_TIME_LIMIT_S, MEMORY_LIMIT_ENV, RAISE_TIME_LIMIT,
+                              TIME_LIMIT_ENV, check_limit, current, solving)
 from problems.errors import InputError
 from problems.model import Result, Verdict
 from problems.registry import Problem, resolve_params
 
-SOLVER_TIME_LIMIT_S = 120.0
+SOLVER_TIME_LIMIT_S = 120.0     # wall clock of one theory/numeric solver
+# Data segment of the solver process (RLIMIT_DATA). Measured with every theory/numeric problem run in one
+# worker: 0.43 GB with one thread per BLAS/OpenMP pool, 0.52 GB with two; each further core adds about 0.09 GB
+# (thread stacks and BLAS buffers), so 64 cores need about 6 GB. 4 GB plus 1 GB per 8 cores leaves room.
+SOLVER_MEMORY_LIMIT_GB = 4.0 + (os.cpu_count() or 1) // 8
+
+
+def solver_limits() -> tuple[float, float]:
+    """The time (s) and memory (GB) limits of theory and numeric solvers: the run context's, else
+    ``$DLCHECK_TIME_LIMIT`` / ``$DLCHECK_MEMORY_LIMIT``, else :data:`SOLVER_TIME_LIMIT_S` /
+    :data:`SOLVER_MEMORY_LIMIT_GB`. A bad environment value raises InputError naming it.
+
+    The memory limit holds only in the worker process; with ``DLCHECK_ISOLATE=0`` there is none.
+    """
+    ctx = current()
+    return (ctx.time_limit_s or _env_limit(TIME_LIMIT_ENV, "seconds", MAX_TIME_LIMIT_S, SOLVER_TIME_LIMIT_S),
+            ctx.memory_limit_gb or _env_limit(MEMORY_LIMIT_ENV, "GB", MAX_MEMORY_LIMIT_GB, SOLVER_MEMORY_LIMIT_GB))
+
+
+def _env_limit(name: str, unit: str, most: float, default: float) -> float:
+    text = os.environ.get(name, "").strip()
+    if not text:
+        return default
+    try:
+        return check_limit(text, f"${name}", unit, most)
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
 
 
 def isolation_enabled() -> bool:
@@ -64,11 +91,13 @@ def run_problem(problem: Problem, claims: Optional[dict[str, Any]] = None,
         params = resolve_params(problem, overrides)
     except ValueError as exc:
         raise InputError(str(exc)) from None
+    if problem.kind != "experiment":
+        limit_s, limit_gb = solver_limits()
     if problem.kind != "experiment" and isolation_enabled():
         from problems.sandbox import run_isolated
 
         start = time.perf_counter()
-        result = run_isolated(problem, params, claims, SOLVER_TIME_LIMIT_S)  # sets solve_s itself
+        result = run_isolated(problem, params, claims, limit_s, limit_gb)  # sets solve_s itself
         return _stamp(problem, result, start)
     from theory.parse import Timeout, time_limit
 
@@ -84,11 +113,11 @@ def run_problem(problem: Problem, claims: Optional[dict[str, Any]] = None,
                 except DataError as exc:            # a data file that cannot be trained on: this problem only
                     result = Result(problem_id=problem.id, title=problem.title, status="error", error=str(exc))
             else:
-                with time_limit(SOLVER_TIME_LIMIT_S, f"{problem.id}"):
+                with time_limit(limit_s, f"{problem.id}"):  # no memory limit in-process
                     result = solver(params, claims)
     except Timeout as exc:
         result = Result(problem_id=problem.id, title=problem.title, status="error",
-                        error=f"{exc} (simplify the input or raise the limit)")
+                        error=f"{exc} (simplify the input or {RAISE_TIME_LIMIT})")
     return _stamp(problem, result, start)
 
 

@@ -1,4 +1,4 @@
-"""A hard time limit for theory and numeric solvers: they run in a worker process that is killed on overrun.
+"""Hard time and memory limits for theory and numeric solvers: they run in a worker process, replaced on overrun.
 
 ``SIGALRM`` (``theory.parse.time_limit``) cannot stop a long call into C code (GMP, a regex, a C loop) and
 leaves SymPy's caches in an unknown state when it does interrupt. Here one long-lived worker process,
@@ -13,6 +13,14 @@ then SIGKILL after :data:`TERM_GRACE_S`), returns ``Result(status="error", error
 N s: ...")`` and starts a fresh worker on the next request. A worker that dies (a crash, the OOM killer)
 gives an error Result saying so. Exceptions come back as themselves: an :class:`~problems.errors.InputError`
 with its message, anything else with the worker's traceback attached as its ``__cause__``.
+
+Memory: the worker caps its own data segment (``RLIMIT_DATA``: heap and private writable mappings, which is
+where a runaway expression's memory goes) at ``memory_limit_gb`` before it imports anything, so an
+allocation past it fails with :class:`MemoryError` (or torch's allocator error) instead of taking the machine
+down; that becomes ``Result(status="error", error="could not decide within the memory limit of N GB: ...")``
+and the worker is replaced. ``RLIMIT_DATA`` rather than ``RLIMIT_AS``: the worker needs about 0.5 GB of data
+but maps about 1.2 GB of address space (shared libraries, torch), and a CUDA build of torch reserves far more
+without using it. A worker started with another limit is replaced. Linux only (elsewhere there is no limit).
 
 No process outlives the parent: :func:`shutdown` runs at exit, the worker asks Linux to kill it when its
 parent dies (``PR_SET_PDEATHSIG``) and also watches its parent id. One caller at a time: the module is
@@ -36,6 +44,7 @@ import time
 import traceback
 from typing import Any, Optional
 
+from problems.context import RAISE_MEMORY_LIMIT, RAISE_TIME_LIMIT
 from problems.errors import InputError
 from problems.model import Result
 
@@ -65,10 +74,12 @@ class SolverProcessError(RuntimeError):
 # ---------------------------------------------------------------- parent side
 
 class _Worker:
-    def __init__(self):
+    def __init__(self, memory_limit_gb: Optional[float]):
         ctx = multiprocessing.get_context(START_METHOD)
+        self.memory_limit_gb = memory_limit_gb
         self.conn, child = ctx.Pipe(duplex=True)
-        self.proc = ctx.Process(target=_serve, args=(child, os.getpid()), name="dlcheck-solver", daemon=True)
+        self.proc = ctx.Process(target=_serve, args=(child, os.getpid(), memory_limit_gb), name="dlcheck-solver",
+                                daemon=True)
         self.proc.start()
         child.close()
         self.pid = self.proc.pid
@@ -92,9 +103,11 @@ class _Worker:
             return "it closed its end of the pipe"
         if code < 0:
             try:
-                return f"killed by {signal.Signals(-code).name}" + (" (out of memory?)" if -code == signal.SIGKILL else "")
+                name = signal.Signals(-code).name
             except ValueError:
-                return f"killed by signal {-code}"
+                name = f"signal {-code}"
+            return f"killed by {name}" + (", as the system does when it runs out of memory" if -code == signal.SIGKILL
+                                          else "")
         return f"exit code {code}"
 
     def stop(self, graceful: bool = False) -> None:
@@ -119,16 +132,16 @@ class _Worker:
 _TIMEOUT, _DIED = object(), object()
 
 
-def _get_worker() -> _Worker:
+def _get_worker(memory_limit_gb: Optional[float]) -> _Worker:
     global _worker, _atexit_registered
-    if _worker is not None and not _worker.alive():
-        _worker.stop()
+    if _worker is not None and (not _worker.alive() or _worker.memory_limit_gb != memory_limit_gb):
+        _worker.stop(graceful=True)
         _worker = None
     if _worker is None:
         if not _atexit_registered:
             atexit.register(shutdown)
             _atexit_registered = True
-        _worker = _Worker()
+        _worker = _Worker(memory_limit_gb)
     return _worker
 
 
@@ -161,19 +174,20 @@ def _context_fields() -> dict[str, Any]:
 
 
 def run_isolated(problem, params: dict[str, Any], claims: Optional[dict[str, Any]] = None,
-                 limit_s: float = 120.0) -> Result:
-    """Run ``problem``'s solver on ``params`` and ``claims`` in the worker, for at most ``limit_s`` seconds.
+                 limit_s: float = 120.0, memory_limit_gb: Optional[float] = None) -> Result:
+    """Run ``problem``'s solver on ``params`` and ``claims`` in the worker, for at most ``limit_s`` seconds
+    and ``memory_limit_gb`` GB of data (None: no memory limit; ``problems.api`` always sets one).
 
     Returns the solver's Result (with ``timings["solve_s"]`` measured in the worker), an error Result on
-    overrun or when the worker dies, and re-raises what the solver raised.
+    overrun (time or memory) or when the worker dies, and re-raises what the solver raised.
     """
     request = (problem, params, claims, _context_fields())
-    worker = _get_worker()
+    worker = _get_worker(memory_limit_gb)
     try:
         worker.conn.send(request)
     except (BrokenPipeError, ConnectionResetError, EOFError):  # it died between two requests: once more
         _discard_worker()
-        worker = _get_worker()
+        worker = _get_worker(memory_limit_gb)
         worker.conn.send(request)
     done = False
     try:
@@ -185,11 +199,18 @@ def run_isolated(problem, params: dict[str, Any], claims: Optional[dict[str, Any
             msg = worker.receive(limit_s)
             if msg is _TIMEOUT:
                 return _error(problem, f"could not decide within {limit_s:g} s: {problem.id} did not finish, "
-                                       "so its solver process was stopped (simplify the input or raise the limit)")
+                                       f"so its solver process was stopped (simplify the input or {RAISE_TIME_LIMIT})")
         if msg is _DIED:
-            return _error(problem, f"{problem.id}: the solver process died ({worker.how_it_ended()}) "
-                                   "before it sent a result; nothing was decided")
+            how = worker.how_it_ended()
+            hint = "" if memory_limit_gb is None or "SIGKILL" in how else \
+                f" (if it ran out of its {memory_limit_gb:g} GB of memory, {RAISE_MEMORY_LIMIT})"
+            return _error(problem, f"{problem.id}: the solver process died ({how}) before it sent a result; "
+                                   f"nothing was decided{hint}")
         kind, payload = msg
+        if kind == "memory":  # the worker stays marked not done: a fresh one serves the next request
+            within = f"the memory limit of {memory_limit_gb:g} GB" if memory_limit_gb is not None else "free memory"
+            return _error(problem, f"could not decide within {within}: {problem.id} ran out of memory, so its "
+                                   f"solver process was stopped (simplify the input or {RAISE_MEMORY_LIMIT})")
         if kind == "raise":
             done = True
             _reraise(payload)
@@ -244,21 +265,49 @@ def _die_with_parent(parent_pid: int) -> None:
     threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
-def _serve(conn, parent_pid: int) -> None:
+def _limit_memory(gb: Optional[float]) -> None:
+    """Cap this process's data segment at ``gb`` GB (2**30 bytes), or at the hard limit when that is lower."""
+    try:
+        import resource
+    except ImportError:  # not a Unix
+        return
+    if gb is None or not hasattr(resource, "RLIMIT_DATA"):
+        return
+    limit = int(gb * 2**30)
+    hard = resource.getrlimit(resource.RLIMIT_DATA)[1]
+    if hard != resource.RLIM_INFINITY:
+        limit = min(limit, hard)
+    resource.setrlimit(resource.RLIMIT_DATA, (limit, limit))  # the hard one too: a solver cannot lift it
+
+
+def _serve(conn, parent_pid: int, memory_limit_gb: Optional[float] = None) -> None:
     _die_with_parent(parent_pid)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle; it stops us
-    import problems.registry  # noqa: F401  (requests carry Problem objects)
-    import theory.parse  # noqa: F401  (SymPy, paid once, before the first request's clock starts)
+    _limit_memory(memory_limit_gb)
+    try:
+        import problems.registry  # noqa: F401  (requests carry Problem objects)
+        import theory.parse  # noqa: F401  (SymPy, paid once, before the first request's clock starts)
+        started = True
+    except Exception as exc:
+        if not _out_of_memory(exc):
+            raise
+        started = False  # too little memory even to start: say so to the first request
 
     while True:
         try:
             request = conn.recv()
         except (EOFError, OSError):
             return
+        except MemoryError:  # unpickling the request imports the problem's modules
+            conn.send(("memory", None))
+            continue
         if request is None:  # skip the interpreter's teardown (torch, cvxpy ...): nothing to save
             sys.stdout.flush()
             sys.stderr.flush()
             os._exit(0)
+        if not started:
+            conn.send(("memory", None))
+            continue
         _solve(conn, *request)
 
 
@@ -269,7 +318,7 @@ def _solve(conn, problem, params, claims, ctx_fields) -> None:
     try:
         solver = problem.load_solver()
     except Exception as exc:
-        conn.send(("raise", _exception_payload(exc)))
+        conn.send(_failure(exc))
         return
     conn.send(("loaded", None))
     start = time.perf_counter()
@@ -279,14 +328,38 @@ def _solve(conn, problem, params, claims, ctx_fields) -> None:
     except Timeout as exc:  # a limit inside the solver (parsing): as in-process
         result = _error(problem, f"{exc} (simplify the input or raise the limit)")
     except Exception as exc:
-        conn.send(("raise", _exception_payload(exc)))
+        conn.send(_failure(exc))
         return
     result.timings.setdefault("solve_s", round(time.perf_counter() - start, 4))
     try:
         conn.send(("result", result))
     except Exception as exc:  # something in the Result does not pickle
+        if _out_of_memory(exc):
+            conn.send(("memory", None))
+            return
         conn.send(("result", _error(problem, f"{problem.id}: its Result could not be sent back from the solver "
                                              f"process ({type(exc).__name__}: {exc})")))
+
+
+def _out_of_memory(exc: BaseException) -> bool:
+    """True when ``exc``, or an exception it was raised from or during, says an allocation failed: Python's
+    (and NumPy's) MemoryError, torch's CPU allocator error, a shared library that could not be mapped."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        text = str(exc)
+        if isinstance(exc, MemoryError) or "can't allocate memory" in text or "Cannot allocate memory" in text \
+                or "failed to map segment" in text:
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
+def _failure(exc: BaseException) -> tuple[str, Any]:
+    """The message for an exception that left the solver (or its import)."""
+    if _out_of_memory(exc):
+        return ("memory", None)
+    return ("raise", _exception_payload(exc))
 
 
 def _exception_payload(exc: BaseException) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 import collections
 import itertools
 import os
+import signal
 
 from problems.errors import InputError
 from problems.model import Result
@@ -41,3 +42,27 @@ def boom(params, claims):
 def echo(params, claims):
     return Result(problem_id="", summary=f"pid {os.getpid()}", params=dict(params),
                   data={"claims": claims}, timings={})
+
+
+def hog(params, claims):
+    """Allocate ``params["gb"]`` GB at once (past a small memory limit: a MemoryError, no page touched)."""
+    return Result(problem_id="", summary=f"{len(bytearray(int(params['gb'] * 2**30)))} bytes")
+
+
+def hog_torch(params, claims):
+    """The same through torch's CPU allocator (it raises RuntimeError, not MemoryError)."""
+    import torch
+
+    return Result(problem_id="", summary=str(torch.empty(int(params["gb"] * 2**30), dtype=torch.uint8).shape))
+
+
+def killed(params, claims):
+    """Die as the kernel's out-of-memory killer would end it."""
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def data_limit(params, claims):
+    """The worker's RLIMIT_DATA (soft, hard) in bytes."""
+    import resource
+
+    return Result(problem_id="", summary=str(resource.getrlimit(resource.RLIMIT_DATA)), data={"pid": os.getpid()})

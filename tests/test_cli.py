@@ -1,6 +1,8 @@
 """The CLI: exit codes 0 / 1 / 2, JSON shapes, one clear line on bad input."""
 import json
+import os
 import subprocess
+import textwrap
 import sys
 from pathlib import Path
 
@@ -9,9 +11,9 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def run(*args, cwd=ROOT):
+def run(*args, cwd=ROOT, env=None):
     return subprocess.run([sys.executable, str(ROOT / "main.py"), *args], cwd=cwd, capture_output=True,
-                          text=True, timeout=300)
+                          text=True, timeout=300, env=None if env is None else {**os.environ, **env})
 
 
 def test_list_json_has_69_ids():
@@ -122,3 +124,60 @@ def test_bad_answers_files_exit_2(tmp_path):
 def test_usage_error_exit_2():
     assert run("check").returncode == 2
     assert run("frobnicate").returncode == 2
+
+
+@pytest.mark.parametrize("command", [("check", "hertie.1.1"), ("figures", "hertie.1.1"),
+                                     ("build-report", "--set", "hertie.1.1", "--tex-only")])
+@pytest.mark.parametrize("args, env, message", [
+    (("--time-limit", "0"), {}, "--time-limit '0': expected a number of seconds above 0 and at most 86400"),
+    (("--time-limit", "1e9"), {}, "--time-limit '1e9': expected a number of seconds above 0 and at most 86400"),
+    (("--memory-limit", "lots"), {}, "--memory-limit 'lots': expected a number of GB above 0 and at most 1024"),
+    (("--memory-limit", "-2"), {}, "--memory-limit '-2': expected a number of GB above 0 and at most 1024"),
+    ((), {"DLCHECK_TIME_LIMIT": "nan"}, "$DLCHECK_TIME_LIMIT 'nan': expected a number of seconds above 0 and at most 86400"),
+    ((), {"DLCHECK_MEMORY_LIMIT": "0"}, "$DLCHECK_MEMORY_LIMIT '0': expected a number of GB above 0 and at most 1024"),
+])
+def test_bad_limits_one_line_exit_2(command, args, env, message, tmp_path):
+    out = () if command[0] == "check" else ("--out", str(tmp_path / "out"))  # nothing is written anyway
+    p = run(*command, *args, *out, env=env)
+    assert p.returncode == 2 and p.stderr == f"error: {message}\n" and not p.stdout, p.stdout + p.stderr
+
+
+def test_limit_options_say_they_bind_solvers_not_experiments():
+    for command in ("check", "figures", "build-report"):
+        text = " ".join(run(command, "--help").stdout.split())
+        assert "--time-limit SECONDS Wall-clock limit of each theory/numeric solver (not experiments)" in text
+        assert "--memory-limit GB Memory limit of the process that runs theory/numeric solvers (not experiments;" in text
+
+
+# `check` on the misbehaving solvers of tests/sandbox_helpers.py, through the real CLI
+FAKE_CHECK = """
+    import sys
+    import main
+    from problems import registry
+    from problems.registry import Param, Problem
+
+    gb = (Param("gb", "float", 1.0),)
+    registry.select = lambda names: [Problem(f"test.{n}", "test", n, "theory", "", f"tests.sandbox_helpers:{n}",
+                                             params=gb if n == "hog" else ()) for n in names]
+    if __name__ == "__main__":
+        main.cli(sys.argv[1:], prog_name="main.py")
+"""
+
+
+def test_limits_reached_are_one_line_error_results_exit_1():
+    def check(*args, env=None):
+        return subprocess.run([sys.executable, "-c", textwrap.dedent(FAKE_CHECK), "check", *args], cwd=ROOT,
+                              capture_output=True, text=True, timeout=300, env={**os.environ, **(env or {})})
+
+    p = check("hog", "--memory-limit", "0.25")
+    assert p.returncode == 1, p.stdout + p.stderr
+    assert p.stdout.splitlines()[:2] == [
+        "test.hog  hog: ERROR",
+        "  error: could not decide within the memory limit of 0.25 GB: test.hog ran out of memory, so its solver "
+        "process was stopped (simplify the input or raise the limit with --memory-limit or $DLCHECK_MEMORY_LIMIT)"]
+    p = check("forever_in_c", "--json", env={"DLCHECK_TIME_LIMIT": "1.5"})
+    assert p.returncode == 1 and json.loads(p.stdout)["problems"][0]["error"] == (
+        "could not decide within 1.5 s: test.forever_in_c did not finish, so its solver process was stopped "
+        "(simplify the input or raise the limit with --time-limit or $DLCHECK_TIME_LIMIT)")
+    p = check("hog", "--param", "gb=0.3", "--memory-limit", "0.5", env={"DLCHECK_MEMORY_LIMIT": "0.25"})  # option wins
+    assert p.returncode == 0 and "test.hog  hog: PASS" in p.stdout, p.stdout + p.stderr

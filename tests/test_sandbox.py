@@ -10,16 +10,22 @@ from pathlib import Path
 import pytest
 
 from problems import api, sandbox
+from problems.context import RunContext, using
 from problems.errors import InputError
-from problems.registry import Problem, get
+from problems.registry import Param, Problem, get
 
 ROOT = Path(__file__).resolve().parent.parent
 LIMIT_S = 2.0
+SMALL_GB = 0.25  # enough to start a worker (about 0.05 GB) and load tests/sandbox_helpers.py
+RAISE_GB = "raise the limit with --memory-limit or $DLCHECK_MEMORY_LIMIT"
+
+
+GB = (Param("gb", "float", 1.0, "GB to allocate"),)
 
 
 def fake(name: str, kind: str = "theory") -> Problem:
     return Problem(id=f"test.{name}", set="test", title=f"Test {name}", kind=kind, statement="",
-                   solver=f"tests.sandbox_helpers:{name}")
+                   solver=f"tests.sandbox_helpers:{name}", params=GB if name.startswith("hog") else ())
 
 
 def pid_exists(pid: int) -> bool:
@@ -61,6 +67,51 @@ def test_a_dying_worker_is_an_error_result():
     r = sandbox.run_isolated(fake("crash"), {}, None, LIMIT_S)
     assert r.status == "error" and "the solver process died (exit code 3)" in r.error and "test.crash" in r.error
     echo_works()
+    r = sandbox.run_isolated(fake("crash"), {}, None, LIMIT_S, memory_limit_gb=1.5)  # perhaps a C library's malloc
+    assert r.error == ("test.crash: the solver process died (exit code 3) before it sent a result; nothing was "
+                       f"decided (if it ran out of its 1.5 GB of memory, {RAISE_GB})")
+
+
+def test_a_worker_killed_by_the_system_says_so():
+    r = sandbox.run_isolated(fake("killed"), {}, None, LIMIT_S, memory_limit_gb=1.5)
+    assert r.status == "error" and r.error == (
+        "test.killed: the solver process died (killed by SIGKILL, as the system does when it runs out of memory) "
+        "before it sent a result; nothing was decided")
+    echo_works()
+
+
+def memory_error(problem_id: str, gb: float) -> str:
+    return (f"could not decide within the memory limit of {gb:g} GB: {problem_id} ran out of memory, so its solver "
+            f"process was stopped (simplify the input or {RAISE_GB})")
+
+
+@pytest.mark.parametrize("name, limit_gb, gb", [("hog", SMALL_GB, 0.3),           # Python's MemoryError
+                                               ("hog_torch", 0.75, 1.0)])        # torch's RuntimeError
+def test_memory_overrun_becomes_an_error_result_and_the_next_call_works(name, limit_gb, gb):
+    slow = 60.0  # importing torch inside the solver counts against the time limit; a loaded machine is slow
+    r = sandbox.run_isolated(fake(name), {"gb": gb}, None, slow, limit_gb)
+    first = sandbox.worker_pid()
+    assert r.status == "error" and not r.passed and r.error == memory_error(f"test.{name}", limit_gb)
+    assert first is None  # the worker was stopped; nothing of its state is reused
+    assert sandbox.run_isolated(fake(name), {"gb": gb / 10}, None, slow, limit_gb).status == "implemented"
+
+
+def test_too_little_memory_to_start_is_an_error_result():
+    r = sandbox.run_isolated(fake("echo"), {}, None, LIMIT_S, memory_limit_gb=0.01)
+    assert r.status == "error" and r.error == memory_error("test.echo", 0.01)
+    echo_works()
+
+
+def test_the_worker_holds_its_memory_limit_and_a_new_limit_starts_a_new_worker():
+    def limit(gb):
+        r = sandbox.run_isolated(fake("data_limit"), {}, None, LIMIT_S, gb)
+        return r.summary, r.data["pid"]
+
+    unlimited, pid = limit(None)
+    assert limit(None)[1] == pid
+    (summary, pid2), n = limit(1.5), int(1.5 * 2**30)
+    assert summary == str((n, n)) and pid2 != pid  # soft and hard: a solver cannot lift it
+    assert limit(1.5) == (summary, pid2) and unlimited != summary
 
 
 def test_input_error_passes_through_with_its_message():
@@ -99,11 +150,49 @@ def test_run_problem_isolates_theory_and_matches_in_process(monkeypatch):
 def test_run_problem_overrun_and_fallback(monkeypatch):
     monkeypatch.setattr(api, "SOLVER_TIME_LIMIT_S", LIMIT_S)
     r = api.run_problem(fake("forever_in_c"))
-    assert r.status == "error" and r.error.startswith("could not decide within 2 s: test.forever_in_c")
+    assert r.status == "error" and r.error == (
+        "could not decide within 2 s: test.forever_in_c did not finish, so its solver process was stopped "
+        "(simplify the input or raise the limit with --time-limit or $DLCHECK_TIME_LIMIT)")
     assert r.problem_id == "test.forever_in_c" and r.versions and "solve_s" in r.timings
     monkeypatch.setenv("DLCHECK_ISOLATE", "0")  # in-process, SIGALRM stops a Python loop
     r = api.run_problem(fake("forever"))
-    assert r.status == "error" and "did not finish within 2 s" in r.error
+    assert r.status == "error" and r.error == ("test.forever did not finish within 2 s (simplify the input or "
+                                               "raise the limit with --time-limit or $DLCHECK_TIME_LIMIT)")
+
+
+def test_run_problem_limits_come_from_the_context_then_the_environment(monkeypatch):
+    monkeypatch.delenv("DLCHECK_TIME_LIMIT", raising=False)
+    monkeypatch.delenv("DLCHECK_MEMORY_LIMIT", raising=False)
+    assert api.solver_limits() == (api.SOLVER_TIME_LIMIT_S, api.SOLVER_MEMORY_LIMIT_GB) == (120.0, api.SOLVER_MEMORY_LIMIT_GB)
+    monkeypatch.setenv("DLCHECK_TIME_LIMIT", "7.5")
+    monkeypatch.setenv("DLCHECK_MEMORY_LIMIT", str(SMALL_GB))
+    assert api.solver_limits() == (7.5, SMALL_GB)
+    assert api.run_problem(fake("hog")).error == memory_error("test.hog", SMALL_GB)  # it allocates 1 GB
+    with using(RunContext(time_limit_s=LIMIT_S, memory_limit_gb=0.5)):  # the context wins
+        assert api.solver_limits() == (LIMIT_S, 0.5)
+        r = api.run_problem(fake("forever_in_c"))
+        assert r.error.startswith("could not decide within 2 s: test.forever_in_c")
+        r = api.run_problem(fake("hog"), overrides={"gb": "0.6"})
+        assert r.error == memory_error("test.hog", 0.5) and r.versions and r.problem_id == "test.hog"
+    monkeypatch.setenv("DLCHECK_MEMORY_LIMIT", "lots")
+    with pytest.raises(InputError, match=r"^\$DLCHECK_MEMORY_LIMIT 'lots': expected a number of GB above 0 and "
+                                         r"at most 1024$"):
+        api.run_problem(fake("echo"))
+
+
+def test_bad_limits_in_a_run_context_are_refused():
+    with pytest.raises(ValueError, match=r"^time_limit_s '0': expected a number of seconds above 0"):
+        RunContext(time_limit_s=0)
+    with pytest.raises(ValueError, match=r"^memory_limit_gb 'inf': expected a number of GB above 0"):
+        RunContext(memory_limit_gb=float("inf"))
+
+
+def test_in_process_fallback_has_no_memory_limit(monkeypatch):
+    """Documented: with DLCHECK_ISOLATE=0 the limit would bind the whole CLI, so there is none."""
+    monkeypatch.setenv("DLCHECK_ISOLATE", "0")
+    with using(RunContext(memory_limit_gb=SMALL_GB)):
+        r = api.run_problem(fake("hog"), overrides={"gb": "0.3"})
+    assert r.status == "implemented" and r.summary == f"{int(0.3 * 2**30)} bytes"
 
 
 def test_shutdown_leaves_no_process():
