@@ -1,4 +1,5 @@
 """theory.equivalence: exact proofs, numeric-only agreement, and refutations with a point."""
+import pytest
 import sympy as sp
 
 from theory import equivalence
@@ -110,3 +111,14 @@ def test_kink_mode_is_validated():
 
     with pytest.raises(ValueError, match="kink"):
         equivalent(z, z, [z], kink="left")
+
+
+def test_running_out_of_memory_is_not_read_as_no_proof(monkeypatch):
+    """A MemoryError inside a simplification route propagates (the sandbox reports the memory limit)
+    instead of counting as "this route found no proof"."""
+    def exhausted(expr):
+        raise MemoryError
+
+    monkeypatch.setattr(equivalence, "_transforms", lambda: [exhausted])
+    with pytest.raises(MemoryError):
+        equivalence._proved_zero(sp.Symbol("x") - sp.Symbol("y"))

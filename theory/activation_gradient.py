@@ -411,6 +411,8 @@ def _num(e: sp.Expr, point: dict) -> Optional[sp.Expr]:
     try:
         val = sp.sympify(e).subs({s[n]: sp.Rational(str(point[n])) for n in point})
         val = val.evalf(20)
+    except MemoryError:  # out of the solver's memory limit: not 'no proof'
+        raise
     except Exception:  # noqa: BLE001 - undefined values count as undefined
         return None
     if not val.is_number or val.has(sp.nan, sp.zoo, sp.oo, -sp.oo) or not val.is_real:
@@ -452,6 +454,8 @@ def _at_kink(claimed: sp.Expr, point: dict) -> Optional[sp.Expr]:
     s = symbols()
     try:
         val = sp.simplify(_open_heaviside(sp.sympify(claimed)).subs({s[n]: sp.nsimplify(point[n]) for n in point}))
+    except MemoryError:  # out of the solver's memory limit: not 'no proof'
+        raise
     except Exception:  # noqa: BLE001 - undefined values count as undefined
         return None
     if val.has(sp.nan, sp.zoo, sp.oo, -sp.oo) or not val.free_symbols <= {H0}:

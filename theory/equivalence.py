@@ -89,6 +89,8 @@ def _proved_zero(diff) -> Optional[str]:
         rewritten = diff.rewrite(sp.exp)
         if rewritten != diff:
             candidates.append(("rewritten in exp, ", rewritten))
+    except MemoryError:  # out of the solver's memory limit: not 'no proof'
+        raise
     except Exception:  # noqa: BLE001 - rewrite is best effort
         pass
     names = ("", "together/cancel", "expand", "simplify", "expand/together/cancel/simplify")
@@ -100,6 +102,8 @@ def _proved_zero(diff) -> Optional[str]:
                         return (prefix + (name or "as written")).strip(", ")
             except Timeout:
                 continue
+            except MemoryError:  # out of the solver's memory limit: not 'no proof'
+                raise
             except Exception:  # noqa: BLE001 - any SymPy failure means "no proof by this route"
                 continue
     return None
@@ -109,6 +113,8 @@ def _residual(diff) -> str:
     try:
         with time_limit(EXACT_TIME_LIMIT_S, "simplifying the residual"):
             r = sp.simplify(diff)
+    except MemoryError:  # out of the solver's memory limit: not 'no proof'
+        raise
     except Exception:  # noqa: BLE001
         r = diff
     text = sp.sstr(r)
@@ -120,6 +126,8 @@ def _residual(diff) -> str:
 def _evaluator(expr, symbols):
     try:
         fn = sp.lambdify(symbols, expr, "mpmath")
+    except MemoryError:  # out of the solver's memory limit: not 'no proof'
+        raise
     except Exception:  # noqa: BLE001
         fn = None
 
@@ -279,6 +287,8 @@ def _exact_value(expr, at: dict):
     try:
         v = sp.sympify(expr).subs(at)
         return v, _finite_real(mp.mpf(str(sp.N(v, DIGITS)))) if v.is_number else None
+    except MemoryError:  # out of the solver's memory limit: not 'no proof'
+        raise
     except Exception:  # noqa: BLE001 - undefined at this point
         return None, None
 
@@ -294,6 +304,8 @@ def _kink_points(kinks, symbols, domain, rng, per_kink: int = 3):
         try:
             with time_limit(KINK_SOLVE_TIME_S, "solving for a kink"):
                 sols = sp.solve(k, target)
+        except MemoryError:  # out of the solver's memory limit: not 'no proof'
+            raise
         except Exception:  # noqa: BLE001
             continue
         tries = 1 if len(free) == 1 and len(symbols) == 1 else per_kink
@@ -328,6 +340,8 @@ def _piecewise(claimed, derived, symbols, kinks, domain, points, seed, kink) -> 
         at = {s: sp.Float(mp.nstr(x, DIGITS + 5), DIGITS + 5) for s, x in zip(symbols, pts[0])}
         try:
             bc, bd = _active_branch(claimed, at), _active_branch(derived, at)
+        except MemoryError:  # out of the solver's memory limit: not 'no proof'
+            raise
         except Exception:  # noqa: BLE001 - fall back to sampling the originals
             bc, bd = claimed, derived
         where = _region_text(kinks, pattern)
