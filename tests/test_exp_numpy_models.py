@@ -190,6 +190,9 @@ def test_weight_norm_claims(real):
     r = _plain("ist24.q1.2c")
     norms = {"none": float(_col(r, "final ||W||_F", 0)), "l2": float(_col(r, "final ||W||_F", 1))}
     assert _col(r, "trend", 1).endswith("(undecided)")        # 2 smoke epochs << 3 decay time constants
+    rules = [c for c in r.checks if c.name.startswith("update rule")]
+    assert len(rules) == 2 and all(c.passed and not c.info for c in rules)
+    assert all(c.info for c in r.checks if "a-priori bound" in c.name)   # a loose bound: information only
     ok = _run("ist24.q1.2c", {"final_norm": {"none": norms["none"] * 1.05, "l2": norms["l2"]},
                               "trend": {"none": _col(r, "trend", 0)}})
     assert [v.passed for v in ok.verdicts] == [True, True, True]
