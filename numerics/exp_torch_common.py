@@ -311,7 +311,7 @@ class Claims:
     def label_of(self, key: str, value: Any, labels: Optional[dict[str, Any]] = None) -> str:
         labels = self.labels if labels is None else labels
         for label, v in labels.items():
-            if ex._same(value, v) or ex._same(_parse(value), v):
+            if ex._same(value, v) or ex._same(ex.as_number(value), v):
                 return label
         known = ", ".join(fmt_value(v) for v in labels.values())
         raise InputError(f"[{self.pid}] {key}: {value!r} is not one of the compared values ({known})")
@@ -403,15 +403,6 @@ class Claims:
             claim=f"{key} = {v}", passed=ok,
             evidence=(f"measured {what}: {', '.join(measured_labels) or 'none'}; claimed "
                       f"{', '.join(sorted(claimed)) or 'none'}." + ex._decided_on())))
-
-
-def _parse(v: Any) -> Any:
-    if isinstance(v, str):
-        try:
-            return float(v)
-        except ValueError:
-            return v
-    return v
 
 
 def ranking(outs: dict[str, dict], score: Callable[[dict], Optional[float]], what: str,

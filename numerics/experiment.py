@@ -509,7 +509,7 @@ def choice_verdict(claim_text: str, claimed: Any, measured: Any, ranking: str, t
     noise, see :func:`best_set`); ``noise`` explains the tie or the margin. A choice is a property of
     the method that usually carries over to another dataset: on a substitute it stays decided, and the
     evidence names the substitute."""
-    ok = any(_same(claimed, v) or _same(_number(claimed), v) for v in (measured, *tied))
+    ok = any(_same(claimed, v) or _same(as_number(claimed), v) for v in (measured, *tied))
     head = f"measured best: {_name(measured)}"
     if tied and not noise:
         head += " (tied within noise with " + ", ".join(_name(t) for t in tied) + ")"
@@ -560,7 +560,7 @@ def choice_among(claim_text: str, claimed: Any, outs: dict[str, dict], ranking: 
     names = names or {label: label for label in outs}
     labels = (worst_set if pick_worst else best_set)(outs, key, higher)
     top, tied = labels[0], labels[1:]
-    claimed_label = next((label for label, v in names.items() if _same(claimed, v) or _same(_number(claimed), v)),
+    claimed_label = next((label for label, v in names.items() if _same(claimed, v) or _same(as_number(claimed), v)),
                          None)
     if claimed_label in tied:
         noise = _noise_text(outs, key, top, [claimed_label], names, tied=True)
@@ -577,7 +577,7 @@ def choice_among(claim_text: str, claimed: Any, outs: dict[str, dict], ranking: 
     return verdict
 
 
-def _number(v: Any) -> Any:
+def as_number(v: Any) -> Any:
     """'0.01' -> 0.01; anything else unchanged."""
     if isinstance(v, str):
         try:
