@@ -291,8 +291,9 @@ def build_report_cmd(sets, answers_path, out, tex_only, profile, data_dir, cache
     with _run_context(profile, data_dir, cache_dir, workers, force, time_limit=time_limit, memory_limit=memory_limit,
                       solvers=True):
         results = api.run_problems(problems, answers, progress=_solving)
+        limits = api.limits_text()
     path = build_report(results, answers.report, out, versions=api.versions(), profile=profile,
-                        answers_path=answers.path, tex_only=tex_only)
+                        answers_path=answers.path, tex_only=tex_only, limits=limits)
     n_fail = sum(not r.passed for r in results)
     click.echo(f"wrote {path}  ({len(results)} problems, {n_fail} not passing)")
 

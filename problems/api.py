@@ -38,6 +38,16 @@ def solver_limits() -> tuple[float, float]:
             ctx.memory_limit_gb or _env_limit(MEMORY_LIMIT_ENV, "GB", MAX_MEMORY_LIMIT_GB, SOLVER_MEMORY_LIMIT_GB))
 
 
+def limits_text() -> str:
+    """How theory and numeric solvers ran, for the report's provenance: isolation and both limits."""
+    seconds, gb = solver_limits()
+    if not isolation_enabled():
+        return (f"theory and numeric solvers ran in this process (DLCHECK_ISOLATE=0) with a {seconds:g} s time limit "
+                "and no memory limit")
+    return (f"theory and numeric solvers ran in an isolated worker process with a {seconds:g} s time limit and a "
+            f"{gb:g} GB memory limit; experiments ran without these limits")
+
+
 def _env_limit(name: str, unit: str, most: float, default: float) -> float:
     text = os.environ.get(name, "").strip()
     if not text:

@@ -141,7 +141,7 @@ def _result_ctx(r: Result, fig_dir: Path) -> dict:
 
 
 def render_tex(results: list[Result], meta, fig_dir: Path, versions: dict, profile: str = "quick",
-               answers_path: str = "") -> str:
+               answers_path: str = "", limits: str = "") -> str:
     by_set: dict[str, list[Result]] = {}
     for r in results:
         by_set.setdefault(r.problem_id.split(".")[0], []).append(r)
@@ -160,7 +160,7 @@ def render_tex(results: list[Result], meta, fig_dir: Path, versions: dict, profi
         "meta": meta,
         # paragraphs() escapes each paragraph, so the result is trusted LaTeX
         "contributions": [trusted(p) for p in paragraphs(meta.contributions or "")],
-        "groups": groups, "counts": counts, "versions": sorted(versions.items()), "profile": profile,
+        "groups": groups, "counts": counts, "versions": sorted(versions.items()), "profile": profile, "limits": limits,
         "provenance": provenance, "answers_path": os.path.basename(answers_path) if answers_path else "",
         "built_at": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
     }
@@ -218,12 +218,13 @@ def _atomic_copy(src: Path, dest: Path) -> None:
 
 
 def build_report(results: list[Result], meta, out: str | Path, versions: dict, profile: str = "quick",
-                 answers_path: str = "", tex_only: bool = False, keep_dir: Optional[Path] = None) -> Path:
+                 answers_path: str = "", tex_only: bool = False, keep_dir: Optional[Path] = None,
+                 limits: str = "") -> Path:
     """Render and compile; write the PDF atomically to ``out`` (figures beside it in ``figures/``)."""
     out = Path(out)
     with tempfile.TemporaryDirectory(prefix="dlcheck-tex-") as tmp:
         work = Path(tmp)
-        tex = render_tex(results, meta, work, versions, profile, answers_path)
+        tex = render_tex(results, meta, work, versions, profile, answers_path, limits)
         if tex_only:
             target = out.with_suffix(".tex")
             (work / "report.tex").write_text(tex, encoding="utf-8")

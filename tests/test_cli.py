@@ -149,6 +149,14 @@ def test_limit_options_say_they_bind_solvers_not_experiments():
         assert "--memory-limit GB Memory limit of the process that runs theory/numeric solvers (not experiments;" in text
 
 
+def test_report_states_the_solver_limits_that_held(tmp_path):
+    p = run("build-report", "--set", "hertie.1.1", "--tex-only", "--time-limit", "30", "--memory-limit", "2.5",
+            "--out", str(tmp_path / "r.pdf"))
+    assert p.returncode in (0, 1), p.stderr
+    tex = " ".join((tmp_path / "r.tex").read_text().split())
+    assert "isolated worker process with a 30 s time limit and a 2.5 GB memory limit" in tex
+
+
 # `check` on the misbehaving solvers of tests/sandbox_helpers.py, through the real CLI
 FAKE_CHECK = """
     import sys
