@@ -288,6 +288,34 @@ def test_fused_path_only_for_plain_sgd():
     assert not tt.TorchLearner(model, torch.optim.SGD(model.parameters(), lr=0.1), 4, fast=False).fused
 
 
+def test_fused_path_declines_frozen_parameters_hooks_and_loaded_momentum():
+    torch.manual_seed(0)
+    model = tt.FeedforwardNetwork(6, 4, [5])
+    X, y = torch.randn(8, 6), torch.randint(0, 4, (8,))
+    model.linears[0].weight.requires_grad_(False)                    # frozen: autograd leaves it alone
+    frozen = model.linears[0].weight.clone()
+    learner = tt.TorchLearner(model, torch.optim.SGD(model.parameters(), lr=0.5), 8)
+    assert learner.fast and not learner.fused
+    learner._step(X, y)
+    assert torch.equal(model.linears[0].weight, frozen) and model.linears[0].weight.grad is None
+    assert not torch.equal(model.linears[1].weight.grad, torch.zeros_like(model.linears[1].weight))
+
+    model = tt.FeedforwardNetwork(6, 4, [5])
+    opt = torch.optim.SGD(model.parameters(), lr=0.5)
+    calls = []
+    handle = opt.register_step_post_hook(lambda o, a, k: calls.append(1))
+    learner = tt.TorchLearner(model, opt, 8)
+    learner._step(X, y)
+    assert not learner.fused and calls == [1]                       # the hook saw its step
+    handle.remove()
+
+    learner = tt.TorchLearner(model, opt, 8)
+    assert learner.fused
+    with_momentum = torch.optim.SGD(model.parameters(), lr=0.5, momentum=0.9)
+    learner.load_state({"model": model.state_dict(), "optimizer": with_momentum.state_dict(), "scheduler": None})
+    assert not learner.fused                                         # the loaded state asks for momentum
+
+
 def test_fused_sgd_follows_the_scheduler_after_resume():
     """The rate is read from the optimiser's group at every step, also after load_state_dict."""
     X, y = torch.randn(16, 6), torch.randint(0, 4, (16,))

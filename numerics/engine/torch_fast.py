@@ -111,11 +111,13 @@ def ffn_loss_and_grads(model: FeedforwardNetwork, X: torch.Tensor, y: torch.Tens
     delta = log_p.exp_()                                                           # softmax, reusing the buffer
     delta[rows, y] -= 1.0
 
-    def into_grad(W, b, d, h, scale):
-        _write_grad(W, lambda out: torch.mm(d.t(), h, out=out).mul_(scale) if out is not None
-                    else (d.t() @ h).mul_(scale))
-        _write_grad(b, lambda out: torch.sum(d, dim=0, out=out).mul_(scale) if out is not None
-                    else d.sum(dim=0).mul_(scale))
+    def into_grad(W, b, d, h, scale):                      # frozen parameters get no gradient, as in autograd
+        if W.requires_grad:
+            _write_grad(W, lambda out: torch.mm(d.t(), h, out=out).mul_(scale) if out is not None
+                        else (d.t() @ h).mul_(scale))
+        if b.requires_grad:
+            _write_grad(b, lambda out: torch.sum(d, dim=0, out=out).mul_(scale) if out is not None
+                        else d.sum(dim=0).mul_(scale))
 
     _backward(model, layers, H, A, M, delta, into_grad)
     return loss
@@ -123,15 +125,21 @@ def ffn_loss_and_grads(model: FeedforwardNetwork, X: torch.Tensor, y: torch.Tens
 
 def plain_sgd(optimizer: torch.optim.Optimizer, model: torch.nn.Module) -> Optional[dict]:
     """The one parameter group of ``optimizer`` when it is plain SGD over exactly ``model``'s parameters
-    (no momentum, no Nesterov, not maximising), else None: only then may :func:`ffn_sgd_step` replace
-    ``optimizer.step()``."""
+    (no momentum, no Nesterov, not maximising, every parameter trainable, no step hooks), else None: only
+    then may :func:`ffn_sgd_step` replace ``optimizer.step()``."""
+    from torch.optim import optimizer as _opt
+
     if type(optimizer) is not torch.optim.SGD or len(optimizer.param_groups) != 1:
         return None
     group = optimizer.param_groups[0]
     if group["momentum"] != 0 or group["nesterov"] or group.get("maximize", False):
         return None
-    if [id(p) for p in group["params"]] != [id(p) for p in model.parameters()]:
-        return None
+    params = list(model.parameters())
+    if [id(p) for p in group["params"]] != [id(p) for p in params] or not all(p.requires_grad for p in params):
+        return None                                            # a frozen parameter: autograd would leave it
+    if (optimizer._optimizer_step_pre_hooks or optimizer._optimizer_step_post_hooks
+            or _opt._global_optimizer_pre_hooks or _opt._global_optimizer_post_hooks):
+        return None                                            # step() hooks must see their step
     return group
 
 

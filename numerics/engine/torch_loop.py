@@ -51,9 +51,14 @@ class TorchLearner:
         self.scheduler, self.schedule_every = scheduler, schedule_every
         self.head = getattr(model, "head", "ce")
         self.fast = fast and isinstance(model, FeedforwardNetwork) and self.head == "ce"
-        # plain SGD is applied inside the hand-written backward (no gradient tensors, no optimiser pass);
-        # the group is looked up at every step because load_state_dict replaces the group dicts
-        self.fused = self.fast and plain_sgd(optimizer, model) is not None
+        self._decide_fused()
+
+    def _decide_fused(self) -> None:
+        """Plain SGD is applied inside the hand-written backward (no gradient tensors, no optimiser pass).
+        Decided again after ``load_state`` (the loaded hyper-parameters may add momentum); the group is
+        looked up at every step because ``load_state_dict`` replaces the group dicts (and schedulers
+        change ``lr``). Groups added later with ``add_param_group`` are not seen: call this again."""
+        self.fused = self.fast and plain_sgd(self.optimizer, self.model) is not None
 
     def _step(self, Xb: torch.Tensor, yb: torch.Tensor) -> None:
         if self.fused:
@@ -104,6 +109,7 @@ class TorchLearner:
     def load_state(self, state: dict) -> None:
         self.model.load_state_dict(state["model"])
         self.optimizer.load_state_dict(state["optimizer"])
+        self._decide_fused()
         if self.scheduler is not None and state["scheduler"] is not None:
             self.scheduler.load_state_dict(state["scheduler"])
 
