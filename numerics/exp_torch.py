@@ -158,6 +158,7 @@ def logreg_grid(params: dict[str, Any], claims: Optional[dict] = None) -> Result
     cl = tc.Claims(pid, claims, ["best", "best_test_accuracy", "best_val_accuracy", "test_accuracy", "slowest",
                                  "most_unstable", "unstable", "tolerance"], labels)
     outs = tc.run_unique(configs)
+    cl.outs = outs
     best = ex.best(outs)
     cfg = outs[best]["config"]
     wd = cfg["l2"]
@@ -192,8 +193,8 @@ def logreg_grid(params: dict[str, Any], claims: Optional[dict] = None) -> Result
     by_val = tc.ranking(outs, lambda o: ex.final(o, "val_accuracy") if not o["diverged"] else None,
                         "final validation accuracy")
     cl.best_of("best", outs, by_val)
-    cl.number("best_test_accuracy", ex.final(outs[best], "test_accuracy"), f"test accuracy of {best}")
-    cl.number("best_val_accuracy", ex.final(outs[best], "val_accuracy"), f"validation accuracy of {best}")
+    cl.best_number("best_test_accuracy", outs)
+    cl.best_number("best_val_accuracy", outs, "val_accuracy")
     cl.number_map("test_accuracy", lambda k: ex.final(outs[k], "test_accuracy"), "test accuracy")
     stable = {k: o for k, o in outs.items() if tc.unstable(o) is False}
     cl.choice("slowest", tc.pick(stable, tc.descent, higher=False),
@@ -245,6 +246,7 @@ def pairwise(params: dict[str, Any], claims: Optional[dict] = None) -> Result:
                                  "best", "best_test_accuracy", "test_accuracy", "val_accuracy", "updates_per_epoch",
                                  "lowest_val_loss_epoch", "epoch_tolerance", "overfits", "tolerance"], labels)
     outs = tc.run_unique(configs)
+    cl.outs = outs
     best = ex.best(outs)
     times = {k: ex.train_time(o) for k, o in outs.items()}
     fast, slow = min(times, key=times.get), max(times, key=times.get)
@@ -286,7 +288,7 @@ def pairwise(params: dict[str, Any], claims: Optional[dict] = None) -> Result:
                "test_accuracy")
     cl.number("accuracy_difference", diff, f"test accuracy {better} minus {worse}")
     cl.best_of("best", outs, tc.ranking(outs, lambda o: ex.final(o, "val_accuracy"), "final validation accuracy"))
-    cl.number("best_test_accuracy", test[best], f"test accuracy of {best}")
+    cl.best_number("best_test_accuracy", outs)
     cl.number_map("test_accuracy", lambda k: test[k], "test accuracy")
     cl.number_map("val_accuracy", lambda k: ex.final(outs[k], "val_accuracy"), "validation accuracy")
     cl.number_map("updates_per_epoch", lambda k: upd[k], "updates per epoch", band=0)
@@ -349,6 +351,7 @@ def sweep(params: dict[str, Any], claims: Optional[dict] = None) -> Result:
                                  "most_unstable", "diverges", "collapses", "largest_gap", "smallest_gap", "gap",
                                  "tolerance"], labels)
     outs = tc.run_unique(configs)
+    cl.outs = outs
     best, worst = ex.best(outs), ex.worst(outs)
     osc = {k: tc.oscillation(o) for k, o in outs.items()}
     turns = {k: (None if o["diverged"] else ex.sign_changes(tc._vals(o))) for k, o in outs.items()}
@@ -382,7 +385,7 @@ def sweep(params: dict[str, Any], claims: Optional[dict] = None) -> Result:
     by_val = tc.ranking(outs, lambda o: None if o["diverged"] else ex.final(o, "val_accuracy"), "final validation accuracy")
     cl.best_of("best", outs, by_val)
     cl.best_of("worst", outs, by_val, worst=True)
-    cl.number("best_test_accuracy", ex.final(outs[best], "test_accuracy"), f"test accuracy of {best}")
+    cl.best_number("best_test_accuracy", outs)
     cl.number_map("test_accuracy", lambda k: ex.final(outs[k], "test_accuracy"), "test accuracy")
     cl.number_map("val_accuracy", lambda k: ex.final(outs[k], "val_accuracy"), "validation accuracy")
     unstable = lambda o: float("inf") if o["diverged"] else tc.oscillation(o)  # noqa: E731
@@ -440,6 +443,7 @@ def regularisation(params: dict[str, Any], claims: Optional[dict] = None) -> Res
     cl = tc.Claims(pid, claims, ["overfits", "best", "best_technique", "smallest_gap", "best_test_accuracy",
                                  "test_accuracy", "tolerance"], names)
     outs = tc.run_unique(configs)
+    cl.outs = outs
     best, worst = ex.best(outs), ex.worst(outs)
     default = "default"
     ov = {k: tc.overfit(o) for k, o in outs.items()}
@@ -476,7 +480,7 @@ def regularisation(params: dict[str, Any], claims: Optional[dict] = None) -> Res
     gap_of = lambda o: None if o["diverged"] else ex.gap(o, "loss")  # noqa: E731
     cl.choice("smallest_gap", tc.pick(outs, gap_of, higher=False),
               tc.ranking(outs, gap_of, "validation-minus-train loss gap", higher=False))
-    cl.number("best_test_accuracy", ex.final(outs[best], "test_accuracy"), f"test accuracy of {best}")
+    cl.best_number("best_test_accuracy", outs)
     cl.number_map("test_accuracy", lambda k: ex.final(outs[k], "test_accuracy"), "test accuracy")
     r.verdicts = cl.verdicts
     r.summary = (f"overfitting of the default network: {ov[default]['text']}. Best {best} (test accuracy "
@@ -543,6 +547,7 @@ def one_factor_grid(params: dict[str, Any], claims: Optional[dict] = None) -> Re
     allowed = list(factors) + ["best_test_accuracy", "tolerance"]
     cl = tc.Claims(pid, claims, allowed, {k: k for k in configs})
     outs = tc.run_unique(configs)
+    cl.outs = outs
     best = ex.best(outs)
 
     r = _result(pid, params, outs)
@@ -572,7 +577,7 @@ def one_factor_grid(params: dict[str, Any], claims: Optional[dict] = None) -> Re
         sub = {k: outs[k] for k in f}
         cl.best_of(claim, sub, tc.ranking(sub, lambda o: ex.final(o, "val_accuracy"), "final validation accuracy"),
                    labels=f)
-    cl.number("best_test_accuracy", ex.final(outs[best], "test_accuracy"), f"test accuracy of {best}")
+    cl.best_number("best_test_accuracy", outs)
     r.verdicts = cl.verdicts
     r.summary = ("best values: " + ", ".join(f"{claim.removeprefix('best_').replace('_', ' ')} "
                                               f"{tc.fmt_value(factors[claim][lab])}" for claim, lab in per_factor.items())
@@ -611,6 +616,7 @@ def depth(params: dict[str, Any], claims: Optional[dict] = None) -> Result:
     labels = {label(L): L for L in depths}
     cl = tc.Claims(pid, claims, ["best_layers", "best_test_accuracy", "test_accuracy", "tolerance"], labels)
     outs = tc.run_unique(configs)
+    cl.outs = outs
     best = ex.best(outs)
     same = [k for k, o in outs.items() if o["cache_key"] == grid[chosen]["cache_key"]]
 
@@ -636,7 +642,7 @@ def depth(params: dict[str, Any], claims: Optional[dict] = None) -> Result:
                        "The epoch of the lowest validation loss and the final train-minus-validation accuracy gap "
                        "per depth.") + _published(outs, best)
     cl.best_of("best_layers", outs, tc.ranking(outs, lambda o: ex.final(o, "val_accuracy"), "final validation accuracy"))
-    cl.number("best_test_accuracy", ex.final(outs[best], "test_accuracy"), f"test accuracy of {best}")
+    cl.best_number("best_test_accuracy", outs)
     cl.number_map("test_accuracy", lambda k: ex.final(outs[k], "test_accuracy"), "test accuracy")
     r.verdicts = cl.verdicts
     r.summary = (f"with {source.id}'s best configuration ({chosen}): final test accuracy "

@@ -301,6 +301,7 @@ class Claims:
         self.pid = pid
         self.claims = ex.check_claim_keys(pid, claims, list(allowed))
         self.labels = labels                                            # run label -> factor value
+        self.outs: dict[str, dict] = {}                                 # set after the runs: each verdict's data
         self.verdicts: list[Verdict] = []
         band = ex.claim_number(pid, self.claims, "tolerance")
         self.band = ex.band_for("accuracy") if band is None else band
@@ -355,12 +356,37 @@ class Claims:
         self.verdicts.append(ex.choice_among(f"{key} = {claimed}", claimed, outs, ranking, metric, higher, names,
                                              pick_worst=worst))
 
+    def _data(self, label: Optional[str] = None) -> Optional[dict]:
+        """The dataset a verdict on run ``label`` (None: on all runs) was measured on: a substitute if any."""
+        runs = [self.outs[label]] if label in self.outs else list(self.outs.values())
+        return next((o["dataset"] for o in runs if o["dataset"].get("substitute")),
+                    runs[0]["dataset"] if runs else None)
+
     def number(self, key: str, measured: Optional[float], what: str, band: Optional[float] = None,
-               relative: bool = False) -> None:
+               relative: bool = False, label: Optional[str] = None) -> None:
         claimed = ex.claim_number(self.pid, self.claims, key)
         if claimed is not None:
             self.verdicts.append(ex.number_verdict(f"{key} = {claimed:g}", claimed, measured,
-                                                   self.band if band is None else band, what, relative))
+                                                   self.band if band is None else band, what, relative,
+                                                   data=self._data(label)))
+
+    def best_number(self, key: str, outs: dict[str, dict], metric: str = "test_accuracy",
+                    by: str = "val_accuracy") -> None:
+        """``key = x``: final ``metric`` of the best run by final ``by``. When runs are tied for best within
+        noise (:func:`numerics.experiment.best_set`) each of them is "the best run", so the claim is compared
+        with the tied run whose value is closest to it (the evidence names that run)."""
+        claimed = ex.claim_number(self.pid, self.claims, key)
+        if claimed is None:
+            return
+        tied = ex.best_set(outs, by)
+        values = {label: ex.final(outs[label], metric) for label in tied}
+        label = min(tied, key=lambda k: abs(values[k] - claimed) if values[k] is not None else float("inf"))
+        what = f"{ex.METRIC_LABELS.get(metric, metric.replace('_', ' '))} of {label}"
+        if len(tied) > 1:
+            what += (" (tied for best with " + ", ".join(k for k in tied if k != label)
+                     + f" by {ex.METRIC_LABELS.get(by, by)} within noise)")
+        self.verdicts.append(ex.number_verdict(f"{key} = {claimed:g}", claimed, values[label], self.band, what,
+                                               data=self._data(label)))
 
     def number_map(self, key: str, measured: Callable[[str], Optional[float]], what: str,
                    band: Optional[float] = None) -> None:
@@ -372,7 +398,7 @@ class Claims:
                 raise InputError(f"[{self.pid}] {key}.{k} = {claimed!r}: expected a number")
             self.verdicts.append(ex.number_verdict(f"{key} for {label} = {claimed:g}", float(claimed),
                                                    measured(label), self.band if band is None else band,
-                                                   f"{what} of {label}"))
+                                                   f"{what} of {label}", data=self._data(label)))
 
     def bool_map(self, key: str, measured: Callable[[str], tuple[Optional[bool], str]]) -> None:
         if key not in self.claims:

@@ -139,8 +139,10 @@ def noise_margin(p1: float, n1: int, p2: float, n2: int) -> float:
 
 def _top_set(outs: dict[str, dict], key: str, higher: bool, pick_worst: bool) -> list[str]:
     top = (worst if pick_worst else best)(outs, key, higher)
+    if outs[top].get("diverged"):          # diverged runs rank alike (last): a diverged top ties with the others
+        return [top] + [label for label, o in outs.items() if label != top and o.get("diverged")]
     p1, n1 = final(outs[top], key), evaluated_size(outs[top], key)
-    if not is_accuracy(key) or p1 is None or n1 is None or outs[top].get("diverged"):
+    if not is_accuracy(key) or p1 is None or n1 is None:
         return [top]
     tied = []
     for label, o in outs.items():
@@ -157,7 +159,8 @@ def best_set(outs: dict[str, dict], key: str = "val_accuracy", higher: bool = Tr
 
     For an accuracy measured on n examples two runs are tied when their difference is at most
     :func:`noise_margin` (two binomial standard errors of the difference; n from
-    :func:`evaluated_size`). Diverged runs are never tied. For other metrics (losses, RMSE, norms)
+    :func:`evaluated_size`). A diverged run is never tied with a finished one; when the top itself
+    diverged (the worst run, or every run), all diverged runs are tied. For other metrics (losses, RMSE, norms)
     there is no such model -- their noise depends on the spread of per-example losses, which the runs
     do not record -- so the ranking stays strict and the set holds the best label alone.
 
@@ -512,7 +515,7 @@ def choice_verdict(claim_text: str, claimed: Any, measured: Any, ranking: str, t
     ok = any(_same(claimed, v) or _same(as_number(claimed), v) for v in (measured, *tied))
     head = f"measured best: {_name(measured)}"
     if tied and not noise:
-        head += " (tied within noise with " + ", ".join(_name(t) for t in tied) + ")"
+        head += " (tied with " + ", ".join(_name(t) for t in tied) + ")"
     return Verdict(claim=claim_text, passed=ok,
                    evidence=(f"{head}; claimed {_name(claimed)}. " + (f"{noise} " if noise else "") + ranking
                              + _decided_on(data)))

@@ -113,3 +113,29 @@ def test_choices_and_trends_on_a_substitute_stay_decided_and_say_so():
     t = ex.trend_verdict("overfits = false", False, True, "proxy", data=SUBSTITUTE)
     assert t.passed is False and "Decided on the substitute" in t.evidence
     assert "Decided" not in ex.trend_verdict("overfits = true", True, True, "proxy", data=REAL).evidence
+
+
+def test_diverged_runs_are_tied_with_each_other_as_the_worst():
+    outs = {"1": _out(0.10, diverged=True), "10": _out(0.10, diverged=True), "0.1": _out(0.9)}
+    assert ex.worst_set(outs) == ["1", "10"]
+    for claimed in ("1", "10"):                                        # either diverged run is "the worst"
+        assert ex.choice_among(f"worst = {claimed}", claimed, outs, "r.", pick_worst=True).passed is True
+    assert ex.choice_among("worst = 0.1", "0.1", outs, "r.", pick_worst=True).passed is False
+    assert ex.best_set(outs) == ["0.1"]                                # never tied with a finished run
+
+
+def test_best_number_is_compared_with_the_tied_run_it_is_closest_to():
+    from numerics.exp_torch_common import Claims
+
+    outs = {k: {**o, "final": {**o["final"], "test_accuracy": t}}
+            for (k, o), t in zip(_grid().items(), (0.90, 0.86, 0.70))}
+    cl = Claims("t.experiment", {"best_test_accuracy": 0.86, "tolerance": 0.01}, ["best_test_accuracy", "tolerance"],
+                {k: k for k in outs})
+    cl.outs = outs
+    cl.best_number("best_test_accuracy", outs)
+    v = cl.verdicts[0]
+    assert v.passed is True and "test accuracy of 0.01 (tied for best with 0.1" in v.evidence
+    cl.verdicts.clear()
+    cl.claims["best_test_accuracy"] = 0.70                             # the third run is not tied for best
+    cl.best_number("best_test_accuracy", outs)
+    assert cl.verdicts[0].passed is False and "outside the band" in cl.verdicts[0].evidence
