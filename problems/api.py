@@ -5,6 +5,7 @@ print the same verdicts.
 """
 from __future__ import annotations
 
+import math
 import multiprocessing
 import os
 import platform
@@ -13,8 +14,8 @@ from importlib import metadata
 from typing import Any, Optional
 
 from problems.answers import Answers
-from problems.context import (MAX_MEMORY_LIMIT_GB, MAX_TIME_LIMIT_S, MEMORY_LIMIT_ENV, RAISE_TIME_LIMIT,
-                              TIME_LIMIT_ENV, check_limit, current, solving)
+from problems.context import (INTERNAL_LIMIT, MAX_MEMORY_LIMIT_GB, MAX_TIME_LIMIT_S, MEMORY_LIMIT_ENV,
+                              RAISE_TIME_LIMIT, TIME_LIMIT_ENV, check_limit, current, solving)
 from problems.errors import InputError
 from problems.model import Result, Verdict
 from problems.registry import Problem, resolve_params
@@ -34,8 +35,20 @@ def solver_limits() -> tuple[float, float]:
     The memory limit holds only in the worker process; with ``DLCHECK_ISOLATE=0`` there is none.
     """
     ctx = current()
+    gb = ctx.memory_limit_gb or _env_limit(MEMORY_LIMIT_ENV, "GB", MAX_MEMORY_LIMIT_GB, SOLVER_MEMORY_LIMIT_GB)
     return (ctx.time_limit_s or _env_limit(TIME_LIMIT_ENV, "seconds", MAX_TIME_LIMIT_S, SOLVER_TIME_LIMIT_S),
-            ctx.memory_limit_gb or _env_limit(MEMORY_LIMIT_ENV, "GB", MAX_MEMORY_LIMIT_GB, SOLVER_MEMORY_LIMIT_GB))
+            min(gb, _inherited_memory_cap_gb()))
+
+
+def _inherited_memory_cap_gb() -> float:
+    """The hard RLIMIT_DATA this process already runs under (a worker cannot exceed it), in GB; inf if none.
+    The limit that holds, and that errors and the report state, is the lower of it and the one asked for."""
+    try:
+        import resource
+        hard = resource.getrlimit(resource.RLIMIT_DATA)[1]
+    except (ImportError, AttributeError, OSError):
+        return math.inf
+    return math.inf if hard == resource.RLIM_INFINITY else hard / 2**30
 
 
 def limits_text() -> str:
@@ -126,8 +139,10 @@ def run_problem(problem: Problem, claims: Optional[dict[str, Any]] = None,
                 with time_limit(limit_s, f"{problem.id}"):  # no memory limit in-process
                     result = solver(params, claims)
     except Timeout as exc:
+        outer = str(exc).startswith(f"{problem.id} did not finish")    # the solver's limit, not an internal one
         result = Result(problem_id=problem.id, title=problem.title, status="error",
-                        error=f"{exc} (simplify the input or {RAISE_TIME_LIMIT})")
+                        error=f"{exc} (simplify the input or {RAISE_TIME_LIMIT})" if outer
+                        else f"{exc} ({INTERNAL_LIMIT})")
     return _stamp(problem, result, start)
 
 

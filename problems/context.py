@@ -26,6 +26,7 @@ TIME_LIMIT_ENV, MEMORY_LIMIT_ENV = "DLCHECK_TIME_LIMIT", "DLCHECK_MEMORY_LIMIT"
 MAX_TIME_LIMIT_S = 86400.0    # one day; more would overflow the worker's poll and SIGALRM
 MAX_MEMORY_LIMIT_GB = 1024.0
 RAISE_TIME_LIMIT = f"raise the limit with --time-limit or ${TIME_LIMIT_ENV}"  # the advice in error Results
+INTERNAL_LIMIT = "a fixed limit inside the solver, not the --time-limit: simplify the input"
 RAISE_MEMORY_LIMIT = f"raise the limit with --memory-limit or ${MEMORY_LIMIT_ENV}"
 
 

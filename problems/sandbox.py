@@ -44,7 +44,7 @@ import time
 import traceback
 from typing import Any, Optional
 
-from problems.context import RAISE_MEMORY_LIMIT, RAISE_TIME_LIMIT
+from problems.context import INTERNAL_LIMIT, RAISE_MEMORY_LIMIT, RAISE_TIME_LIMIT
 from problems.errors import InputError
 from problems.model import Result
 
@@ -326,7 +326,7 @@ def _solve(conn, problem, params, claims, ctx_fields) -> None:
         with using(RunContext(**ctx_fields)), solving(problem.id):
             result = solver(params, claims)
     except Timeout as exc:  # a limit inside the solver (parsing): as in-process
-        result = _error(problem, f"{exc} (simplify the input or raise the limit)")
+        result = _error(problem, f"{exc} ({INTERNAL_LIMIT})")
     except Exception as exc:
         conn.send(_failure(exc))
         return

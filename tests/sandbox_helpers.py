@@ -66,3 +66,12 @@ def data_limit(params, claims):
     import resource
 
     return Result(problem_id="", summary=str(resource.getrlimit(resource.RLIMIT_DATA)), data={"pid": os.getpid()})
+
+
+def internal_timeout(params, claims):
+    """A fixed limit inside the solver fires (as parsing or an exact simplification would)."""
+    from theory.parse import time_limit
+
+    with time_limit(0.2, "simplifying claimed - derived"):
+        while True:
+            pass

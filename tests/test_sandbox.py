@@ -160,6 +160,15 @@ def test_run_problem_overrun_and_fallback(monkeypatch):
                                                "raise the limit with --time-limit or $DLCHECK_TIME_LIMIT)")
 
 
+def test_an_internal_limit_is_not_blamed_on_the_time_limit_option(monkeypatch):
+    """A fixed limit inside the solver says so; raising --time-limit would not help there."""
+    expected = ("simplifying claimed - derived did not finish within 0.2 s (a fixed limit inside the solver, not the "
+                "--time-limit: simplify the input)")
+    assert api.run_problem(fake("internal_timeout")).error == expected          # in the worker
+    monkeypatch.setenv("DLCHECK_ISOLATE", "0")
+    assert api.run_problem(fake("internal_timeout")).error == expected          # in-process
+
+
 def test_run_problem_limits_come_from_the_context_then_the_environment(monkeypatch):
     monkeypatch.delenv("DLCHECK_TIME_LIMIT", raising=False)
     monkeypatch.delenv("DLCHECK_MEMORY_LIMIT", raising=False)
@@ -236,3 +245,13 @@ def test_no_orphan_when_the_parent_is_killed_mid_solve():
             break
         time.sleep(0.1)
     assert not pid_exists(pid)
+
+
+def test_the_stated_memory_limit_is_the_one_that_holds(monkeypatch):
+    """An inherited hard limit below the one asked for is what holds, so that is what errors and the report state."""
+    monkeypatch.setattr(api, "_inherited_memory_cap_gb", lambda: 0.5)
+    with using(RunContext(memory_limit_gb=3.0)):
+        assert api.solver_limits()[1] == 0.5
+        assert "a 0.5 GB memory limit" in api.limits_text()
+    with using(RunContext(memory_limit_gb=0.3)):
+        assert api.solver_limits()[1] == 0.3
