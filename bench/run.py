@@ -133,6 +133,8 @@ def main() -> None:
         spread = median_time(lambda: process_sweep(pool, 16, lrs))
     print(f"sweep_4lr_batch_16_processes: ratio {sequential / spread:.2f}   ({CORES} single-thread workers "
           f"{spread:.2f} s; the runner's local_executor)", flush=True)
+    print(f"sweep_4lr_batch_16_processes_vs_our_sequential: ratio {sequential_ours / spread:.2f}   "
+          f"(the parallelism alone)", flush=True)
     peak = matmul_peak()
     ours_1024 = median_time(lambda: our_epoch(X, y, 1024))
     achieved = training_flops_per_example() * args.examples / ours_1024 / 1e9
