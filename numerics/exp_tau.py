@@ -142,6 +142,21 @@ def _network_config(params: dict, **over) -> dict:
     return cfg
 
 
+def _backprop_checks(configs) -> list[Check]:
+    """The backprop the runs trained with (``np_mlp.MLP`` under the course's ``Network``) against torch
+    autograd in float64, on 16 training examples of the data that ran, once per trained architecture."""
+    from numerics.exp_mlp import autograd_check
+
+    seen, checks = set(), []
+    for cfg in configs:
+        key = tuple(cfg["hidden_sizes"])
+        if key in seen:
+            continue
+        seen.add(key)
+        checks.append(autograd_check({**cfg, "activation": "relu", "bias_init": cfg["init"]}))
+    return checks
+
+
 def _threshold_check(out: dict, target: float, what: str) -> Check:
     """The sheet's accuracy target: asserted for the sheet's data under ``full``; information otherwise."""
     acc = ex.final(out, "test_accuracy")
@@ -217,7 +232,7 @@ def p1b_rates(params: dict[str, Any], claims: Optional[dict] = None) -> Result:
     ref = _rate_label(params["learning_rate"])
     ref_out = outs.get(ref)
     result.checks = [Check(name="every run ended (finished or stopped as diverged)", method="runner status",
-                           passed=all(o["metrics"] for o in outs.values()))]
+                           passed=all(o["metrics"] for o in outs.values()))] + _backprop_checks(o["config"] for o in outs.values())
     if ref_out is not None:
         result.checks.append(Check(name=f"the reference rate {params['learning_rate']:g} learns",
                                    method="neither diverged nor at chance (the proxies below)",
@@ -276,6 +291,7 @@ def p1c_full(params: dict[str, Any], claims: Optional[dict] = None) -> Result:
     result.checks = [Check(name="the run finished without divergence", method="runner status", passed=not out["diverged"]),
                      Check(name="no training metrics were computed", method="per-epoch log",
                            passed=all(r.get("train_accuracy") is None for r in out["metrics"])),
+                     *_backprop_checks([out["config"]]),
                      _threshold_check(out, params["target_accuracy"], "full data")]
     result.summary = f"final test accuracy {ex.fmt(ex.final(out, 'test_accuracy'))}."
     result.verdicts += filter(None, [ex.accuracy_claim(pid, claims, "test_accuracy", ex.final(out, "test_accuracy"),
@@ -304,6 +320,7 @@ def p1d_search(params: dict[str, Any], claims: Optional[dict] = None) -> Result:
     result.checks = [Check(name="every candidate finished", method="runner status",
                            passed=all(not o["diverged"] for o in outs.values()),
                            detail="; ".join(f"{k} diverged" for k, o in outs.items() if o["diverged"])),
+                     *_backprop_checks(o["config"] for o in outs.values()),
                      _threshold_check(outs[best], params["target_accuracy"], f"best candidate ({best})")]
     result.summary = f"best candidate: {best} with test accuracy {ex.fmt(ex.final(outs[best], 'test_accuracy'))}."
     result.verdicts += filter(None, [ex.accuracy_claim(pid, claims, "best_test_accuracy",
@@ -363,8 +380,77 @@ def _p2_result(pid: str, params: dict, outs: dict, text: str) -> Result:
                                       extra={"train-loss oscillation": {k: ex.oscillation(ex.series(o, "train_loss")[1])
                                                                         for k, o in outs.items()}})]
     result.checks = [Check(name="every run ended (finished or stopped as diverged)", method="runner status",
-                           passed=all(o["metrics"] for o in outs.values()))]
+                           passed=all(o["metrics"] for o in outs.values()))] + _optimizer_checks(outs)
     return result
+
+
+def _closed_form_steps(cfg: dict, g1: list, g2: list, p0: list, p1: list) -> tuple[list, list]:
+    """The first two parameter changes the sheet's optimiser makes, in closed form from the gradients
+    ``g1`` (at ``p0``) and ``g2`` (at ``p1``): SGD with momentum m (``buf_1 = g_1``, ``buf_2 = m g_1 + g_2``,
+    ``delta = -lr buf``) or Adam with torch's defaults (bias-corrected moments, eps 1e-8); weight decay
+    ``l2`` added to each gradient as both do."""
+    lr, wd = cfg["eta"], cfg.get("l2", 0.0)
+    g1 = [g + wd * p for g, p in zip(g1, p0)]
+    g2 = [g + wd * p for g, p in zip(g2, p1)]
+    if cfg["optimizer"] == "sgd":
+        m = cfg["momentum"]
+        return [-lr * a for a in g1], [-lr * (m * a + b) for a, b in zip(g1, g2)]
+    b1, b2, eps = 0.9, 0.999, 1e-8
+    d1 = [-lr * a / (a.abs() + eps) for a in g1]
+    d2 = []
+    for a, b in zip(g1, g2):
+        mom = (b1 * (1 - b1) * a + (1 - b1) * b) / (1 - b1 ** 2)
+        var = (b2 * (1 - b2) * a * a + (1 - b2) * b * b) / (1 - b2 ** 2)
+        d2.append(-lr * mom / (var.sqrt() + eps))
+    return d1, d2
+
+
+def _optimizer_check(cfg: dict, n: int = 8) -> Check:
+    """Two steps of the engine's learner, built from the run's configuration as the runner builds it,
+    against the closed-form updates of the configured optimiser (:func:`_closed_form_steps`, float64) from
+    the gradients each step used (left in ``p.grad`` by the autograd path the AlexNet trains on)."""
+    import torch
+
+    from numerics import datasets, runner
+    from numerics.engine import learners
+
+    cfg = runner.resolve(cfg)
+    ds = datasets.load(cfg["dataset"], current().data_dir)
+    X = np.asarray(ds.X("train")[:2 * n])
+    y = np.asarray(ds.y("train")[:2 * n])
+    learner = learners.build(cfg, {"train": (X, y)}, X.shape[1], ds.n_classes).learner
+    model = learner.model
+    model.train()
+    params, grads = [[p.detach().double().clone() for p in model.parameters()]], []
+    for i in range(2):
+        learner._step(torch.tensor(X[i * n:(i + 1) * n]), torch.tensor(y[i * n:(i + 1) * n]))
+        grads.append([torch.zeros_like(p, dtype=torch.float64) if p.grad is None else p.grad.detach().double().clone()
+                      for p in model.parameters()])
+        params.append([p.detach().double().clone() for p in model.parameters()])
+    d1, d2 = _closed_form_steps(cfg, grads[0], grads[1], params[0], params[1])
+    err = 0.0
+    for want, before, after in ((d1, params[0], params[1]), (d2, params[1], params[2])):
+        size = max(float(w.abs().max()) for w in want)
+        # the run stores float32 parameters: p + step is rounded to half a unit in the last place of p
+        worst = max(float(((a - b - w).abs() - FLOAT32_ROUNDING * torch.maximum(a.abs(), b.abs())).clamp_min(0).max())
+                    for w, a, b in zip(want, after, before))
+        err = max(err, worst / max(size, 1e-30))
+    what = (f"{cfg['optimizer']}, rate {cfg['eta']:g}" + (f", momentum {cfg['momentum']:g}" if cfg["optimizer"] == "sgd" else "")
+            + ("" if cfg.get("batchnorm", True) else ", no BatchNorm/Dropout"))
+    return Check(name=f"optimiser steps ({what})",
+                 method=f"two steps of the engine's learner (built from the run's configuration, {n} images each) vs the "
+                        "closed-form SGD-momentum / Adam updates (float64) from the gradients those steps used",
+                 passed=err <= 1e-4, detail=f"max |engine step - formula| beyond float32 rounding of the parameter = "
+                                            f"{err:.2g} of the step's size (tolerance 1e-4)")
+
+
+FLOAT32_ROUNDING = 2.0 ** -23      # a unit in the last place, relative: more than the rounding of one addition
+
+
+def _optimizer_checks(outs: dict[str, dict]) -> list[Check]:
+    keys = ("optimizer", "eta", "momentum", "l2", "batchnorm", "dropout")
+    unique = {tuple(o["config"].get(k) for k in keys): o["config"] for o in outs.values()}
+    return [_optimizer_check(cfg) for cfg in unique.values()]
 
 
 def _instability(out: dict, ref: dict) -> tuple[Optional[bool], str]:

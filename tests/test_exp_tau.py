@@ -131,3 +131,29 @@ def test_p2_parts(smoke):
     assert any("information only" in ch.name for ch in d.checks)
     with pytest.raises(InputError, match="expected \"sgd\" or \"adam\""):
         _run("tau.p2a", {"better": "rmsprop"})
+
+
+def test_trained_backprop_and_optimiser_steps_are_checked_and_can_fail(smoke, monkeypatch):
+    r = _run("tau.p1b")
+    assert [c.passed for c in r.checks if c.name == "backpropagation vs autograd"] == [True]
+    a = _run("tau.p2a")
+    steps = {c.name: c for c in a.checks if c.name.startswith("optimiser steps")}
+    assert set(steps) == {"optimiser steps (sgd, rate 0.01, momentum 0.9)", "optimiser steps (adam, rate 5e-05)"}
+    assert all(c.passed for c in steps.values())
+
+    from numerics import exp_tau
+    from numerics.engine import np_mlp, torch_loop
+
+    real = torch_loop.make_optimizer
+    monkeypatch.setattr(torch_loop, "make_optimizer",                 # momentum dropped, Adam at ten times its rate
+                        lambda name, p, lr, momentum=0.0, l2=0.0: real(name, p, lr * (10 if name == "adam" else 1), 0.0, l2))
+    cfgs = {c: exp_tau._alexnet_config({"dataset": "cifar10", "epochs": 1, "seed": 0, "batch_size": 8,
+                                        "train_fraction": 0.1, "learning_rate": 0.01, "momentum": 0.9}, **over)
+            for c, over in (("sgd", {}), ("adam", {"optimizer": "adam", "eta": 5e-5, "momentum": 0.0}))}
+    with using(RunContext(profile="smoke")):
+        for c in cfgs.values():
+            bad = exp_tau._optimizer_check(c)
+            assert bad.passed is False and "max |engine step - formula|" in bad.detail
+    monkeypatch.setattr(np_mlp.MLP, "output_delta", lambda self, Z, A, Y: 2 * (A - Y))   # twice the output delta
+    with using(RunContext(profile="smoke")):
+        assert exp_tau._backprop_checks([exp_tau._network_config(get("tau.p1b").defaults())])[0].passed is False
