@@ -12,7 +12,6 @@ from problems.context import RunContext, using
 from problems.errors import InputError
 from problems.model import Result
 from problems.registry import get
-from tests.realdata import write_npz_sets
 
 PIDS = ["ist23.q1.1b", "ist23.q1.2b", "ist24.q1.1a", "ist24.q1.2a", "ist24.q1.2b", "ist24.q1.2c", "ist24.q1.2d",
         "ist24.q1.3a", "ist21.q3.1a", "ist21.q3.1b", "ist21.q3.2b"]
@@ -22,12 +21,6 @@ PIDS = ["ist23.q1.1b", "ist23.q1.2b", "ist24.q1.1a", "ist24.q1.2a", "ist24.q1.2b
 def smoke(tmp_path_factory):
     with using(RunContext(profile="smoke", cache_dir=str(tmp_path_factory.mktemp("cache")))):
         yield
-
-
-@pytest.fixture(scope="module")
-def real_data(tmp_path_factory):
-    return RunContext(profile="smoke", cache_dir=str(tmp_path_factory.mktemp("real-cache")),
-                      data_dir=str(write_npz_sets(tmp_path_factory.mktemp("data"))))
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ from problems import api
 from problems.context import RunContext, using
 from problems.errors import InputError
 from problems.registry import get
-from tests.realdata import write_npz_sets
 
 IDS = ["ist23.q2.1", "ist23.q2.2a", "ist23.q2.2b", "ist23.q2.2c", "ist24.q2.1", "ist24.q2.2a", "ist24.q2.2b",
        "ist24.q2.2c", "ist21.q4.1", "ist21.q4.2", "ist21.q4.3"]
@@ -22,12 +21,6 @@ def cache(tmp_path_factory):
 def smoke(cache):
     with using(RunContext(profile="smoke", cache_dir=cache)):
         yield
-
-
-@pytest.fixture(scope="module")
-def real_data(tmp_path_factory):
-    return RunContext(profile="smoke", cache_dir=str(tmp_path_factory.mktemp("real-cache")),
-                      data_dir=str(write_npz_sets(tmp_path_factory.mktemp("data"))))
 
 
 @pytest.fixture
