@@ -83,8 +83,17 @@ def list_cmd(as_json):
             click.echo(f"  {p.id:<16} {p.kind:<10} {p.title[:46]:<46} {mark}")
 
 
+def _outcome_counts(results) -> str:
+    """'60 pass, 2 fail, 7 undecided' (only the outcomes that occur)."""
+    counts: dict[str, int] = {}
+    for r in results:
+        counts[r.outcome] = counts.get(r.outcome, 0) + 1
+    order = ("pass", "fail", "undecided", "error", "not-implemented")
+    return ", ".join(f"{counts[k]} {k}" for k in order if k in counts)
+
+
 def _print_result(r) -> None:
-    state = {True: "PASS", False: "FAIL"}[r.passed] if r.status == "implemented" else r.status.upper()
+    state = r.outcome.upper()            # PASS, FAIL, UNDECIDED (nothing failed, a claim undecided), ERROR, ...
     click.echo(f"{r.problem_id}  {r.title}: {state}")
     if r.error:
         click.echo(f"  error: {r.error}")
@@ -221,8 +230,7 @@ def check_cmd(targets, answers_path, params, as_json, schema, profile, data_dir,
     else:
         for r in results:
             _print_result(r)
-        n_fail = sum(not r.passed for r in results)
-        click.echo(f"{len(results) - n_fail} passed, {n_fail} failed")
+        click.echo(_outcome_counts(results))
     sys.exit(0 if ok else 1)
 
 
@@ -294,8 +302,7 @@ def build_report_cmd(sets, answers_path, out, tex_only, profile, data_dir, cache
         limits = api.limits_text()
     path = build_report(results, answers.report, out, versions=api.versions(), profile=profile,
                         answers_path=answers.path, tex_only=tex_only, limits=limits)
-    n_fail = sum(not r.passed for r in results)
-    click.echo(f"wrote {path}  ({len(results)} problems, {n_fail} not passing)")
+    click.echo(f"wrote {path}  ({len(results)} problems: {_outcome_counts(results)})")
 
 
 if __name__ == "__main__":

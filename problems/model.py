@@ -157,12 +157,23 @@ class Result:
             return not self.verdicts  # claims on it cannot be checked
         return self.status == "implemented" and self.checks_passed and self.claims_passed
 
+    @property
+    def outcome(self) -> str:
+        """``pass``; ``fail`` (a check failed or a claim was rejected); ``undecided`` (nothing failed, but a
+        claim could not be decided: it does not count as a pass); ``error``; ``not-implemented``."""
+        if self.status != "implemented":
+            return self.status
+        if not self.checks_passed or any(v.passed is False for v in self.verdicts):
+            return "fail"
+        return "pass" if self.claims_passed else "undecided"
+
     # -- JSON ----------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["schema_version"] = SCHEMA_VERSION
         d["id"] = self.problem_id  # the CLI's JSON names it `id`
         d["passed"] = self.passed
+        d["outcome"] = self.outcome
         return d
 
     def to_json(self, **kw) -> str:
@@ -173,6 +184,7 @@ class Result:
         d = dict(d)
         d.pop("schema_version", None)
         d.pop("passed", None)
+        d.pop("outcome", None)
         d.pop("id", None)
         known = {f.name for f in fields(cls)}
         unknown = set(d) - known

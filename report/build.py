@@ -130,7 +130,7 @@ def _result_ctx(r: Result, fig_dir: Path) -> dict:
         caption = escape_text(f.caption) + (f" ${f.caption_math}$" if f.caption_math else "")
         figures.append({"file": trusted(pdf.name), "caption": trusted(caption)})
     return {
-        "problem_id": r.problem_id, "title": r.title, "status": r.status, "passed": r.passed,
+        "problem_id": r.problem_id, "title": r.title, "status": r.status, "passed": r.passed, "outcome": r.outcome,
         "failure_text": _failure_text(r),
         "summary": r.summary, "error": r.error, "statement": statement, "planned": planned,
         "data": r.data, "data_text": _data_text(r.data), "steps": steps,
@@ -152,7 +152,10 @@ def render_tex(results: list[Result], meta, fig_dir: Path, versions: dict, profi
                            "results": [_result_ctx(r, fig_dir) for r in by_set[s.name]]})
     implemented = [r for r in results if r.status != "not-implemented"]
     counts = {"total": len(results), "implemented": len(implemented),
-              "passed": sum(r.passed for r in implemented), "failed": sum(not r.passed for r in implemented)}
+              "passed": sum(r.outcome == "pass" for r in implemented),
+              "failed": sum(r.outcome == "fail" for r in implemented),
+              "undecided": sum(r.outcome == "undecided" for r in implemented),
+              "errors": sum(r.outcome == "error" for r in implemented)}
     provenance = [{"id": r.problem_id, "random_state": "-" if r.random_state is None else r.random_state,
                    "time": f"{r.timings.get('solve_s', 0):.2f}", "data": _provenance_data(r)}
                   for r in implemented]

@@ -189,3 +189,14 @@ def test_limits_reached_are_one_line_error_results_exit_1():
         "(simplify the input or raise the limit with --time-limit or $DLCHECK_TIME_LIMIT)")
     p = check("hog", "--param", "gb=0.3", "--memory-limit", "0.5", env={"DLCHECK_MEMORY_LIMIT": "0.25"})  # option wins
     assert p.returncode == 0 and "test.hog  hog: PASS" in p.stdout, p.stdout + p.stderr
+
+
+def test_undecided_claims_are_reported_as_undecided_not_failed(tmp_path):
+    answers = tmp_path / "a.toml"
+    answers.write_text('["hertie.2.1a"]\nval_accuracy = 0.5\n')            # MNIST is absent: a substitute runs
+    p = run("check", "hertie.2.1a", "--answers", str(answers), "--profile", "smoke", "--cache-dir", str(tmp_path / "c"),
+            env={"DLCHECK_DATA": str(tmp_path / "no-data")})
+    assert p.returncode == 1, p.stdout + p.stderr                       # undecided is not a pass
+    assert p.stdout.splitlines()[0].endswith(": UNDECIDED")
+    assert "[UNDECIDED] claim: val_accuracy = 0.5" in p.stdout and "not comparable" in p.stdout
+    assert p.stdout.rstrip().endswith("1 undecided")

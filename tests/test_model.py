@@ -37,6 +37,19 @@ def test_passed_logic():
     assert not Result("a", status="not-implemented", verdicts=[Verdict("x", None)]).passed
 
 
+def test_outcome_separates_failures_from_undecided_claims():
+    r = full_result()
+    assert r.outcome == "fail"                                        # a rejected claim
+    r.verdicts = [Verdict("x", True), Verdict("y", None)]
+    assert r.outcome == "undecided" and not r.passed                  # nothing failed, yet not a pass
+    r.checks = [Check("c", "m", False)]
+    assert r.outcome == "fail"                                        # a failed check wins over undecided
+    r.checks, r.verdicts = [Check("c", "m", True)], [Verdict("x", True)]
+    assert r.outcome == "pass" and r.to_dict()["outcome"] == "pass"
+    assert Result("a", status="error").outcome == "error"
+    assert Result.from_dict(r.to_dict()) == r                         # outcome is derived, not stored
+
+
 def test_unknown_fields_are_refused():
     d = full_result().to_dict()
     d["surprise"] = 1

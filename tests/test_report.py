@@ -47,6 +47,20 @@ def test_tex_escapes_every_user_field(tmp_path):
 
 
 @needs_tex
+def test_undecided_claims_are_not_called_a_failure(tmp_path):
+    from problems.answers import Answers
+    from problems.model import Check, Result, Verdict
+
+    results = [Result("hertie.1.1", title="t", checks=[Check("c", "m", True)], verdicts=[Verdict("x", None, "why")]),
+               Result("hertie.1.2", title="t", checks=[Check("c", "m", False)]),
+               Result("hertie.1.3.1", title="t", status="error", error="boom")]
+    tex = " ".join(render_tex(results, Answers().report, tmp_path, api.versions()).split())
+    assert r"\textbf{Status:} \undecidedmark\ --- 1 of 1 claims undecided" in tex
+    assert r"\textbf{Status:} \failmark\ --- 1 of 1 checks failed" in tex
+    assert ("0 implemented problems pass all their checks and claims, 1 fail a check or a claim, 1 have claims that "
+            "could not be decided (no failure, but not a pass), 1 ended in an error") in tex
+
+
 def test_pdf_prints_hostile_text_literally_and_shows_verdicts(tmp_path):
     answers = hostile_answers()
     results = api.run_problems(select(["hertie"]), answers)
