@@ -51,37 +51,63 @@ def _cell(value, math: bool) -> str:
     return escape_breakable(value)
 
 
-def column_widths(t, total: float = 0.97) -> list[float]:
-    """Text-column widths (fractions of the text width) in proportion to their content: the longest
-    header word and the longest cell, clamped, so a long list column gets the room a number does not need.
+CHAR = 1 / 84          # a digit (half an em) at the body font, 11pt, as a fraction of the 16.4 cm text width
+COLSEP = 0.027         # two \tabcolsep per column
+SIZES = (("", 1.0), ("\\small", 10 / 11), ("\\footnotesize", 9 / 11))
+HYPHENATED = 7         # a header word longer than this may be hyphenated (the header cells allow it)
+
+
+def column_layout(t, total: float = 0.97) -> tuple[list[float], str]:
+    """Text-column widths (fractions of the text width) and the font size of a table.
+
+    Every column first gets its floor: its longest cell word (numbers cannot break) and header word (up to
+    HYPHENATED characters: longer ones hyphenate). The smallest of normal, small and footnote size at which
+    the floors fit is taken; the room left goes to the columns in proportion to what their longest cell
+    still wants (a long list column gets the room a number does not need).
 
     >>> from problems.model import Table
-    >>> w = column_widths(Table("c", ["run", "a long description"], [["1", "x" * 60]]))
-    >>> w[1] > 3 * w[0], round(sum(w), 3)
-    (True, 0.916)
+    >>> w, size = column_layout(Table("c", ["run", "a long description"], [["1", "x" * 60]]))
+    >>> w[1] > 3 * w[0], size, round(sum(w), 3)
+    (True, '', 0.916)
+    >>> cols = ["run"] + [f"metric {i}" for i in range(9)]
+    >>> w, size = column_layout(Table("c", cols, [["Adam 5e-05, no BatchNorm/Dropout"] + ["0.7398"] * 9]))
+    >>> size == SIZES[2][0], all(x >= 6 * CHAR * 9 / 11 for x in w[1:])
+    (True, True)
     """
     n = len(t.columns)
-    need = []
-    for i in range(n):
-        cells = [str(row[i]) for row in t.rows if i < len(row)]
-        longest_cell = max((len(c) for c in cells), default=0)
-        longest_word = max((len(w) for w in str(t.columns[i]).split()), default=1)
-        need.append(min(45, max(4, longest_word, longest_cell)))
     text_cols = [i for i in range(n) if i not in t.math_columns]
-    # each column costs 2 \tabcolsep (about 0.027 of the text width); math columns are natural width
-    budget = total - 0.027 * n - 0.12 * (n - len(text_cols))
-    weight = sum(need[i] for i in text_cols) or 1
-    return [budget * need[i] / weight if i in text_cols else 0.0 for i in range(n)]
+    budget = total - COLSEP * n - 0.12 * (n - len(text_cols))
+    floor, want = [0] * n, [0] * n
+    for i in text_cols:
+        cells = [str(row[i]) for row in t.rows if i < len(row)]
+        words = [w for c in cells for w in c.split()]
+        head = max((len(w) for w in str(t.columns[i]).split()), default=1)
+        floor[i] = min(24, max(3, max((len(w) for w in words), default=0), min(head, HYPHENATED)))
+        want[i] = min(45, max(4, head, max((len(c) for c in cells), default=0)))
+    size, scale = SIZES[-1]
+    for name, factor in SIZES:
+        if sum(floor) * CHAR * factor <= budget:
+            size, scale = name, factor
+            break
+    base = [f * CHAR * scale for f in floor]
+    room = max(0.0, budget - sum(base))
+    extra = [max(0, want[i] - floor[i]) for i in range(n)]
+    if sum(extra) == 0:                    # everything at its floor: share the room in proportion to it
+        extra = floor
+    widths = [base[i] + room * extra[i] / (sum(extra) or 1) if i in text_cols else 0.0 for i in range(n)]
+    return widths, size
 
 
 def _table_ctx(t) -> dict:
     n = len(t.columns)
-    widths = column_widths(t)
+    widths, size = column_layout(t)
     spec = "".join("l" if i in t.math_columns else f">{{\\raggedright\\arraybackslash}}p{{{widths[i]:.3f}\\textwidth}}"
                    for i in range(n))
-    header = " & ".join(escape_breakable(c) for c in t.columns)
+    # \hspace{0pt}: TeX does not hyphenate the first word of a paragraph, and a header cell is one
+    header = " & ".join(r"\hspace{0pt}" + escape_breakable(c) for c in t.columns)
     rows = [trusted(" & ".join(_cell(v, i in t.math_columns) for i, v in enumerate(row))) for row in t.rows]
-    return {"spec": trusted(spec), "caption": t.caption, "header": trusted(header), "rows": rows, "ncols": n}
+    return {"spec": trusted(spec), "caption": t.caption, "header": trusted(header), "rows": rows, "ncols": n,
+            "size": trusted(size)}
 
 
 def _data_text(data: dict) -> str:
