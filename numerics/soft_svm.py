@@ -37,7 +37,7 @@ from numerics import separability as sep
 from numerics.kkt import KKT_TOL, kkt_failures, kkt_residuals
 from problems.errors import InputError
 from problems.model import Check, Result, Step, Table, Verdict
-from problems.validate import int_param
+from problems.validate import bool_claim, claim_keys, int_param
 from theory.parse import ExprError, parse_number
 
 SOLVER = "OSQP"
@@ -363,13 +363,9 @@ def solve_t3a(params: dict[str, Any], claims: Optional[dict] = None) -> Result:
     n, d, seed, Cs = instance_params(params)
     claim = None
     if claims:
-        unknown = sorted(set(claims) - {"redundant"})
-        if unknown:
-            raise InputError(f'["{pid}"]: unknown key(s) {", ".join(unknown)} (expected: redundant)')
+        claim_keys(claims, ("redundant",), f'["{pid}"]')
         if "redundant" in claims:
-            claim = claims["redundant"]
-            if not isinstance(claim, bool):
-                raise InputError(f'["{pid}"].redundant: expected true or false')
+            claim = bool_claim(claims, "redundant", pid)
     result = Result(problem_id=pid, title="L2 soft SVM: the constraints xi >= 0 are redundant",
                     params={"n": n, "d": d, "seed": seed, "C": Cs, "solver": SOLVER_TEXT, "oracle": SCIPY_TEXT},
                     random_state=seed)

@@ -11,6 +11,8 @@ problems.errors.InputError: parameter K: 9 is outside 2..8
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from problems.errors import InputError
 
 
@@ -42,4 +44,47 @@ def bool_claim(claims: dict, key: str, pid: str) -> bool:
     v = claims[key]
     if not isinstance(v, bool):
         raise InputError(f'["{pid}"].{key}: expected true or false')
+    return v
+
+
+def claim_keys(claims, allowed: Iterable[str], where: str) -> dict:
+    """``claims`` itself, once it is a table whose every key is in ``allowed``; otherwise a one-line InputError
+    at ``where`` (``'["pid"]'``, or a nested place). The expected keys are listed sorted when ``allowed`` is a
+    set, in the given order when it is a sequence (a tuple or a dict's keys).
+
+    >>> claim_keys({"dual": "a"}, {"n", "dual"}, '["tau.t2"]')
+    {'dual': 'a'}
+    >>> claim_keys({"x": 1, "duel": 2}, {"n", "dual"}, '["tau.t2"]')
+    Traceback (most recent call last):
+    ...
+    problems.errors.InputError: ["tau.t2"]: unknown key(s) duel, x (expected: dual, n)
+    >>> claim_keys({"z": 1}, ("g", "o"), '["q"]')
+    Traceback (most recent call last):
+    ...
+    problems.errors.InputError: ["q"]: unknown key(s) z (expected: g, o)
+    >>> claim_keys(["dual"], {"dual"}, '["tau.t2"]')
+    Traceback (most recent call last):
+    ...
+    problems.errors.InputError: ["tau.t2"]: expected a table of claims
+    """
+    if not isinstance(claims, dict):
+        raise InputError(f"{where}: expected a table of claims")
+    expected = sorted(allowed) if isinstance(allowed, (set, frozenset)) else list(allowed)
+    unknown = sorted(set(claims) - set(expected))
+    if unknown:
+        raise InputError(f"{where}: unknown key(s) {', '.join(unknown)} (expected: {', '.join(expected)})")
+    return claims
+
+
+def text_claim(claims: dict, key: str, pid: str) -> str:
+    """``claims[key]`` as text (an expression still to be parsed); anything else is a one-line InputError.
+
+    >>> text_claim({"dual": 3}, "dual", "tau.t2")
+    Traceback (most recent call last):
+    ...
+    problems.errors.InputError: ["tau.t2"].dual: expected an expression as text
+    """
+    v = claims[key]
+    if not isinstance(v, str):
+        raise InputError(f'["{pid}"].{key}: expected an expression as text')
     return v

@@ -66,6 +66,8 @@ def test_symbolic_hessian_and_quadratic_form():
     ({"counterexample": {**CE_RIGHT, "x": [1, 0, 0]}}, r"theta_a.W1: expected 3 columns"),
     ({"counterexample": {**CE_RIGHT, "theta_b": {"W1": [[1, 0]]}}}, r"theta_b: expected a table with exactly"),
     ({"counterexample": {**CE_RIGHT, "x": ["x1", 0]}}, r"counterexample.x"),
+    ({"counterexample": {**CE_RIGHT, "z": 1}}, r"counterexample: unknown key\(s\) z \(expected: x, y, theta_a, theta_b\)"),
+    ({"counterexample": {"x": [1, 0]}}, r"counterexample: missing key\(s\) theta_a, theta_b, y"),
 ])
 def test_bad_claims_name_the_key(small, bad, why):
     with pytest.raises(InputError, match=why):

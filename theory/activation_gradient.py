@@ -33,6 +33,7 @@ import sympy as sp
 
 from problems.errors import InputError
 from problems.model import Check, Result, Step, Verdict
+from problems.validate import claim_keys, text_claim
 from theory.equivalence import equivalent
 from theory.parse import FUNCTIONS, ExprError, parse_expr
 
@@ -392,10 +393,8 @@ def _kink_check(an: Analysis, kink: Kink, wrt: list[str]) -> Check:
 # ---------------------------------------------------------------- claims
 
 def _parse_claim(claims: dict, key: str) -> sp.Expr:
-    text = claims[key]
+    text = text_claim(claims, key, PID)
     where = f'["{PID}"].{key}'
-    if not isinstance(text, str):
-        raise InputError(f"{where}: expected an expression as text")
     s = symbols()
     try:
         e = parse_expr(text, {n: s[n] for n in ("b", "x", "w")}, allow_new_symbols=False, functions=ACT_FUNCTIONS)
@@ -661,12 +660,7 @@ def solve(params: dict[str, Any], claims: Optional[dict] = None) -> Result:
                     params={"activation": sp.sstr(g), "wrt": wrt}, random_state=0)
     parsed = {}
     if claims:
-        allowed = {f"d{v}" for v in wrt} | {"kink_value"}
-        if not isinstance(claims, dict):
-            raise InputError(f'["{PID}"]: expected a table of claims')
-        unknown = sorted(set(claims) - allowed)
-        if unknown:
-            raise InputError(f'["{PID}"]: unknown key(s) {", ".join(unknown)} (expected: {", ".join(sorted(allowed))})')
+        claim_keys(claims, {f"d{v}" for v in wrt} | {"kink_value"}, f'["{PID}"]')
         for v in wrt:
             if f"d{v}" in claims:
                 parsed[v] = _parse_claim(claims, f"d{v}")

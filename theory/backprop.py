@@ -36,6 +36,7 @@ import sympy as sp
 
 from problems.errors import InputError
 from problems.model import Check, Result, Step, Table, Verdict
+from problems.validate import claim_keys
 from theory.activation_gradient import analyse, parse_activation, to_torch
 from theory.parse import FUNCTIONS, ExprError, parse_expr
 
@@ -903,12 +904,7 @@ def solve(params: dict[str, Any], claims: Optional[dict] = None) -> Result:
                     random_state={"check_seeds": [100, 101, 102, 103, 7], "claim_seeds": list(CLAIM_SEEDS)})
     parsed = {}
     if claims:
-        if not isinstance(claims, dict):
-            raise InputError(f'["{PID}"]: expected a table of claims')
-        unknown = sorted(set(claims) - set(PIECE_BY_KEY))
-        if unknown:
-            raise InputError(f'["{PID}"]: unknown key(s) {", ".join(unknown)} '
-                             f'(expected: {", ".join(PIECE_BY_KEY)})')
+        claim_keys(claims, PIECE_BY_KEY.keys(), f'["{PID}"]')
         for p in PIECES:
             if p.key in claims:
                 parsed[p.key] = parse_piece(p, claims[p.key])

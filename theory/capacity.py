@@ -26,6 +26,7 @@ import sympy as sp
 
 from problems.errors import InputError
 from problems.model import Check, Result, Step, Verdict
+from problems.validate import claim_keys
 from theory.equivalence import equivalent
 from theory.parse import FUNCTIONS, ExprError, parse_expr
 
@@ -115,11 +116,7 @@ def _vector(value: Any, where: str, n: int) -> list[sp.Expr]:
 
 def parse_claims(claims: dict) -> dict:
     where = f'["{PID}"]'
-    if not isinstance(claims, dict):
-        raise InputError(f"{where}: expected a table of claims")
-    unknown = sorted(set(claims) - set(KEYS))
-    if unknown:
-        raise InputError(f"{where}: unknown key(s) {', '.join(unknown)} (expected: {', '.join(KEYS)})")
+    claim_keys(claims, KEYS, where)
     missing = [k for k in KEYS if k not in claims]
     if missing:
         raise InputError(f"{where}: missing key(s) {', '.join(missing)}; the network needs all six")

@@ -23,6 +23,7 @@ from problems.errors import InputError
 from problems.model import Check, Figure, Result, Series, Step, Table, Verdict
 from problems.validate import int_param as _int_param
 from problems.validate import bool_claim as _bool
+from problems.validate import claim_keys
 from theory.equivalence import equivalent_matrix
 from theory.logistic import _psd_proof
 from theory.parse import ExprError, parse_number
@@ -352,11 +353,10 @@ def parse_counterexample(raw: Any, where: str):
     """(theta_a, theta_b, x, y 0-based) from a claim table; shapes checked against x and theta_a."""
     if not isinstance(raw, dict):
         raise InputError(f"{where}: expected a table with x, y, theta_a, theta_b")
-    unknown = sorted(set(raw) - {"x", "y", "theta_a", "theta_b"})
+    claim_keys(raw, ("x", "y", "theta_a", "theta_b"), where)
     missing = sorted({"x", "y", "theta_a", "theta_b"} - set(raw))
-    if unknown or missing:
-        raise InputError(f"{where}: " + (f"unknown key(s) {', '.join(unknown)}" if unknown else
-                                         f"missing key(s) {', '.join(missing)}"))
+    if missing:
+        raise InputError(f"{where}: missing key(s) {', '.join(missing)}")
     x = _matrix(raw["x"], f"{where}.x")
     if x.cols != 1:
         raise InputError(f"{where}.x: expected a list of numbers")
@@ -413,10 +413,7 @@ def solve(params: dict[str, Any], claims: Optional[dict] = None) -> Result:
                     data={"dataset": "synthetic: random Gaussian points (seed 0) for the numeric checks"})
     ce = None
     if claims:
-        unknown = sorted(set(claims) - {"convex_affine", "convex_network", "counterexample"})
-        if unknown:
-            raise InputError(f'["{pid}"]: unknown key(s) {", ".join(unknown)} '
-                             f"(expected: convex_affine, convex_network, counterexample)")
+        claim_keys(claims, ("convex_affine", "convex_network", "counterexample"), f'["{pid}"]')
         for k in ("convex_affine", "convex_network"):
             if k in claims:
                 _bool(claims, k, pid)

@@ -21,6 +21,7 @@ import sympy as sp
 
 from problems.errors import InputError
 from problems.model import Check, Figure, Result, Step, Table, Verdict
+from problems.validate import claim_keys
 from theory import algebra
 from theory.parse import ExprError, Timeout, parse_expr, parse_number, time_limit
 
@@ -422,10 +423,7 @@ def _claim_text(entry: dict) -> str:
 
 def parse_claims(claims: dict, variables) -> dict:
     where = '["hertie.1.1"]'
-    allowed = {"points", "complete", "gradient", "tolerance"}
-    unknown = sorted(set(claims) - allowed)
-    if unknown:
-        raise InputError(f"{where}: unknown key(s) {', '.join(unknown)} (expected: {', '.join(sorted(allowed))})")
+    claim_keys(claims, {"points", "complete", "gradient", "tolerance"}, where)
     out: dict[str, Any] = {"points": [], "has_points": "points" in claims,
                            "complete": claims.get("complete", True), "gradient": None,
                            "tolerance": claims.get("tolerance", 0)}
@@ -440,9 +438,7 @@ def parse_claims(claims: dict, variables) -> dict:
         w = f"{where}.points[{i}]"
         if not isinstance(entry, dict):
             raise InputError(f"{w}: expected a table {{ at = ..., kind = ... }}")
-        bad = sorted(set(entry) - {"at", "kind"})
-        if bad:
-            raise InputError(f"{w}: unknown key(s) {', '.join(bad)} (expected: at, kind)")
+        claim_keys(entry, ("at", "kind"), w)
         if "at" not in entry:
             raise InputError(f"{w}: missing key 'at'")
         kind = entry.get("kind")

@@ -19,6 +19,7 @@ from numerics import separability as sep
 from problems.errors import InputError
 from problems.model import Check, Result, Step, Table, Verdict
 from problems.validate import bool_claim as _bool
+from problems.validate import claim_keys
 from theory import convexity as cvx
 from theory.equivalence import equivalent, equivalent_matrix
 from theory.parse import ExprError, parse_expr, parse_number
@@ -255,12 +256,6 @@ def xor_network_verdict(raw, pid: str) -> Verdict:
 
 # ---------------------------------------------------------------- solvers
 
-def _keys(claims: dict, allowed: set, pid: str):
-    unknown = sorted(set(claims) - allowed)
-    if unknown:
-        raise InputError(f'["{pid}"]: unknown key(s) {", ".join(unknown)} (expected: {", ".join(sorted(allowed))})')
-
-
 def _bool_verdict(key: str, said: bool, truth: bool, ok: bool, why_true: str, why_false: str) -> Verdict:
     claim = f"{key} = {str(said).lower()}"
     if not ok:
@@ -275,7 +270,7 @@ def solve_q3_2a(params: dict[str, Any], claims: Optional[dict] = None) -> Result
     depth = cvx._int_param(params, "depth", 3, 1, 5)
     width = cvx._int_param(params, "width", 2, 1, 4)
     if claims:
-        _keys(claims, {"linear_mlp_collapses", "W_eff", "b_eff", "xor_separable", "xor_network"}, pid)
+        claim_keys(claims, {"linear_mlp_collapses", "W_eff", "b_eff", "xor_separable", "xor_network"}, f'["{pid}"]')
         for k in ("linear_mlp_collapses", "xor_separable"):
             if k in claims:
                 _bool(claims, k, pid)
@@ -315,7 +310,7 @@ def solve_claim_2023(params: dict[str, Any], claims: Optional[dict] = None) -> R
     D = cvx._int_param(params, "D", 3, 1, 20)
     keys = ("statement", "logistic_convex", "mlp_convex", "mlp_more_expressive")
     if claims:
-        _keys(claims, set(keys), pid)
+        claim_keys(claims, set(keys), f'["{pid}"]')
         for k in keys:
             if k in claims:
                 _bool(claims, k, pid)

@@ -15,6 +15,7 @@ import sympy as sp
 
 from problems.errors import InputError
 from problems.model import Check, Result, Step, Table, Verdict
+from problems.validate import bool_claim, claim_keys
 from theory import convexity as cvx
 from theory.equivalence import equivalent_matrix
 from theory.parse import ExprError, parse_expr
@@ -233,12 +234,10 @@ def solve(params: dict[str, Any], claims: Optional[dict] = None) -> Result:
     lam = sp.Rational(repr(float(ridge)))
     allowed = {"hessian", "convex", "convex_affine", "w_star"}
     if claims:
-        unknown = sorted(set(claims) - allowed)
-        if unknown:
-            raise InputError(f'["{pid}"]: unknown key(s) {", ".join(unknown)} (expected: {", ".join(sorted(allowed))})')
+        claim_keys(claims, allowed, f'["{pid}"]')
         for k in ("convex", "convex_affine"):
-            if k in claims and not isinstance(claims[k], bool):
-                raise InputError(f'["{pid}"].{k}: expected true or false')
+            if k in claims:
+                bool_claim(claims, k, pid)
     r = Result(problem_id=pid, title="Squared loss", params={"K": K, "ridge": float(ridge)}, random_state=SEED,
                data={"dataset": "synthetic integer designs (n = 12, D = 4 with bias; one with a repeated column), "
                                 "not the Ames data; apply least_squares_solution to Ames in q2.2a"})

@@ -18,6 +18,7 @@ from problems.errors import InputError
 from problems.model import Check, Result, Step, Verdict
 from problems.validate import int_param as _int_param
 from problems.validate import bool_claim as _bool_claim
+from problems.validate import claim_keys
 from theory.equivalence import Equivalence, equivalent, equivalent_matrix
 from theory.parse import ExprError, parse_expr
 
@@ -59,14 +60,6 @@ def _z():
 
 def _sigma(z):
     return 1 / (1 + sp.exp(-z))
-
-
-def _check_keys(claims: dict, allowed: set, pid: str):
-    if not isinstance(claims, dict):
-        raise InputError(f'["{pid}"]: expected a table of claims')
-    unknown = sorted(set(claims) - allowed)
-    if unknown:
-        raise InputError(f'["{pid}"]: unknown key(s) {", ".join(unknown)} (expected: {", ".join(sorted(allowed))})')
 
 
 def _parse(claims: dict, key: str, symbols: dict, pid: str, where: Optional[str] = None):
@@ -123,7 +116,7 @@ def solve_q1_1(params: dict[str, Any], claims: Optional[dict] = None) -> Result:
     result = Result(problem_id=pid, title="Sigmoid derivative", params=dict(params), random_state=0)
     parsed = {}
     if claims:
-        _check_keys(claims, {"derivative"}, pid)
+        claim_keys(claims, {"derivative"}, f'["{pid}"]')
         if "derivative" in claims:
             parsed["derivative"] = _parse(claims, "derivative", {"z": z}, pid)
     d = sp.diff(s, z)
@@ -175,7 +168,7 @@ def solve_q1_2(params: dict[str, Any], claims: Optional[dict] = None) -> Result:
     keys = ("first_derivative_pos", "second_derivative_pos", "first_derivative_neg", "second_derivative_neg")
     parsed = {}
     if claims:
-        _check_keys(claims, set(keys) | {"convex"}, pid)
+        claim_keys(claims, set(keys) | {"convex"}, f'["{pid}"]')
         for k in keys:
             if k in claims:
                 parsed[k] = _parse(claims, k, {"z": z}, pid)
@@ -363,7 +356,7 @@ def solve_q1_3(params: dict[str, Any], claims: Optional[dict] = None) -> Result:
     parsed = matrix_claim = None
     zs, p, J, closed = _softmax_jacobian(K)
     if claims:
-        _check_keys(claims, {"jacobian_entry", "jacobian"}, pid)
+        claim_keys(claims, {"jacobian_entry", "jacobian"}, f'["{pid}"]')
         if "jacobian_entry" in claims:
             parsed = _index_claim(claims, pid, K)
         if "jacobian" in claims:
@@ -450,7 +443,7 @@ def solve_q1_4(params: dict[str, Any], claims: Optional[dict] = None) -> Result:
     zs, p = _softmax_symbols(K)
     parsed = {}
     if claims:
-        _check_keys(claims, {"gradient", "hessian", "convex"}, pid)
+        claim_keys(claims, {"gradient", "hessian", "convex"}, f'["{pid}"]')
         if "hessian" in claims:
             parsed["hessian"] = _matrix_claim(claims, "hessian", pid, K, zs, p, jc)
         if "gradient" in claims:

@@ -27,7 +27,7 @@ import sympy as sp
 
 from problems.errors import InputError
 from problems.model import Check, Result, Step, Table, Verdict
-from problems.validate import bool_claim
+from problems.validate import bool_claim, claim_keys
 from theory.equivalence import equivalent
 from theory.parse import ExprError, parse_expr, parse_number
 
@@ -200,14 +200,6 @@ def latex_list(items) -> str:
 
 
 # ---------------------------------------------------------------- claim parsing
-
-def check_keys(claims, allowed: set, pid: str):
-    if not isinstance(claims, dict):
-        raise InputError(f'["{pid}"]: expected a table of claims')
-    unknown = sorted(set(claims) - allowed)
-    if unknown:
-        raise InputError(f'["{pid}"]: unknown key(s) {", ".join(unknown)} (expected: {", ".join(sorted(allowed))})')
-
 
 def int_value(value, where: str, lo: int, hi: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
@@ -409,7 +401,7 @@ def solve_q3_1(params: dict[str, Any], claims: Optional[dict] = None) -> Result:
     p = _params(params, pid)
     result = Result(problem_id=pid, title="Feature map", params=p, random_state=p["seed"])
     claims = claims or {}
-    check_keys(claims, {"D", "K", "phi", "A", "A_row"}, pid)
+    claim_keys(claims, {"D", "K", "phi", "A", "A_row"}, f'["{pid}"]')
     D, K = instance(claims, p, pid)
     xs = x_symbols(D)
     W, b, v, v0 = theta_symbols(D, K)
@@ -564,7 +556,7 @@ def solve_q3_2(params: dict[str, Any], claims: Optional[dict] = None) -> Result:
     p = _params(params, pid)
     result = Result(problem_id=pid, title="Linear in features", params=p, random_state=p["seed"])
     claims = claims or {}
-    check_keys(claims, {"D", "K", "phi", "c", "linear_in_theta"}, pid)
+    claim_keys(claims, {"D", "K", "phi", "c", "linear_in_theta"}, f'["{pid}"]')
     D, K = instance(claims, p, pid)
     xs = x_symbols(D)
     W, b, v, v0 = theta_symbols(D, K)

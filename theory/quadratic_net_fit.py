@@ -24,6 +24,7 @@ import sympy as sp
 
 from problems.errors import InputError
 from problems.model import Check, Figure, Result, Series, Step, Table, Verdict
+from problems.validate import claim_keys
 from theory import quadratic_net as qn
 from theory import quadratic_net_reparam as qr
 from theory.parse import ExprError, parse_expr, parse_number
@@ -277,7 +278,7 @@ def solve_q3_4(params: dict[str, Any], claims: Optional[dict] = None) -> Result:
     pid = "ist24.q3.4"
     p = _params(params)
     claims = claims or {}
-    qn.check_keys(claims, {"closed_form", "normal_equations", "assumption", "min_loss", "D", "tolerance"}, pid)
+    claim_keys(claims, {"closed_form", "normal_equations", "assumption", "min_loss", "D", "tolerance"}, f'["{pid}"]')
     parsed = _parse_claims(claims, p, pid)
     result = Result(problem_id=pid, title="Closed-form global minimum", params=p, random_state=p["seed"],
                     data={"dataset": "synthetic: x ~ N(0, I_D), y = network(Theta_true, x) + noise * N(0, 1)",

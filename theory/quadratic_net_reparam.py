@@ -32,6 +32,7 @@ import sympy as sp
 
 from problems.errors import InputError
 from problems.model import Check, Result, Step, Table, Verdict
+from problems.validate import claim_keys
 from theory import quadratic_net as qn
 from theory.equivalence import equivalent
 from theory.parse import time_limit, Timeout
@@ -317,7 +318,7 @@ def solve_q3_3(params: dict[str, Any], claims: Optional[dict] = None) -> Result:
     pid = "ist24.q3.3"
     p = _params(params)
     claims = claims or {}
-    qn.check_keys(claims, {"D", "K", "c", "W", "b", "v", "v0", "map", "unreachable_c"}, pid)
+    claim_keys(claims, {"D", "K", "c", "W", "b", "v", "v0", "map", "unreachable_c"}, f'["{pid}"]')
     D, K = qn.instance(claims, p, pid)
     P = qn.n_features(D)
     result = Result(problem_id=pid, title="Reparametrisation", params=p, random_state=p["seed"])

@@ -20,6 +20,7 @@ import sympy as sp
 
 from problems.errors import InputError
 from problems.model import Check, Result, Step, Table, Verdict
+from problems.validate import claim_keys, text_claim
 from theory.equivalence import equivalent_matrix
 from theory.parse import FUNCTIONS, ExprError, parse_expr
 
@@ -298,15 +299,9 @@ def solve_t4(params: dict[str, Any], claims: Optional[dict] = None) -> Result:
     result = Result(problem_id=pid, title="Softmax cross-entropy gradient", params={"d": dims}, random_state=SEED)
     verdict = None
     if claims:
-        if not isinstance(claims, dict):
-            raise InputError(f'["{pid}"]: expected a table of claims')
-        unknown = sorted(set(claims) - {"gradient"})
-        if unknown:
-            raise InputError(f'["{pid}"]: unknown key(s) {", ".join(unknown)} (expected: gradient)')
+        claim_keys(claims, ("gradient",), f'["{pid}"]')
         if "gradient" in claims:
-            if not isinstance(claims["gradient"], str):
-                raise InputError(f'["{pid}"].gradient: expected an expression as text')
-            verdict = _judge(claims["gradient"], pid)
+            verdict = _judge(text_claim(claims, "gradient", pid), pid)
     idx_ok, idx_tex, idx_detail = prove_index_form()
     proofs = {d: prove_dimension(d) for d in dims}
     all_ok = all(ok for ok, _ in proofs.values())

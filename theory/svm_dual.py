@@ -30,6 +30,7 @@ from numerics import soft_svm as ns
 from numerics.kkt import kkt_residuals
 from problems.errors import InputError
 from problems.model import Check, Result, Step, Table, Verdict
+from problems.validate import claim_keys, text_claim
 from theory.equivalence import equivalent
 from theory.parse import FUNCTIONS, ExprError, parse_expr
 
@@ -287,25 +288,10 @@ def _int_claim(claims: dict, key: str, default: int, lo: int, hi: int, pid: str)
     return v
 
 
-def _text(claims: dict, key: str, pid: str) -> str:
-    v = claims[key]
-    if not isinstance(v, str):
-        raise InputError(f'["{pid}"].{key}: expected an expression as text')
-    return v
-
-
 def _sizes(text: str, claims: dict, pid: str) -> list[tuple[int, int]]:
     if _CONCRETE.search(text) or "n" in claims or "d" in claims:
         return [(_int_claim(claims, "n", 2, 1, 4, pid), _int_claim(claims, "d", 2, 1, 3, pid))]
     return list(SIZES)
-
-
-def _check_keys(claims: dict, allowed: set, pid: str):
-    if not isinstance(claims, dict):
-        raise InputError(f'["{pid}"]: expected a table of claims')
-    unknown = sorted(set(claims) - allowed)
-    if unknown:
-        raise InputError(f'["{pid}"]: unknown key(s) {", ".join(unknown)} (expected: {", ".join(sorted(allowed))})')
 
 
 def _split_equation(text: str, where: str) -> tuple[str, str]:
@@ -414,9 +400,9 @@ def solve_t3b(params: dict[str, Any], claims: Optional[dict] = None) -> Result:
                               "numeric checks; the derivation is symbolic"}
     verdict = None
     if claims:
-        _check_keys(claims, {"lagrangian", "n", "d"}, pid)
+        claim_keys(claims, {"lagrangian", "n", "d"}, f'["{pid}"]')
         if "lagrangian" in claims:
-            verdict = _judge_lagrangian(_text(claims, "lagrangian", pid), claims, pid)
+            verdict = _judge_lagrangian(text_claim(claims, "lagrangian", pid), claims, pid)
     S = Instance(2, 2)
     result.steps = _t3b_steps(S)
     # a consistency check of the two notations (both are ours: not an oracle) ...
@@ -588,8 +574,8 @@ def solve_t3c(params: dict[str, Any], claims: Optional[dict] = None) -> Result:
                               "checks; the derivation is symbolic"}
     texts = {}
     if claims:
-        _check_keys(claims, set(STATIONARITY), pid)
-        texts = {k: _text(claims, k, pid) for k in STATIONARITY if k in claims}
+        claim_keys(claims, set(STATIONARITY), f'["{pid}"]')
+        texts = {k: text_claim(claims, k, pid) for k in STATIONARITY if k in claims}
         for k, t in texts.items():                           # validate early: bad claims raise InputError
             _claim_equations(Instance(*SIZES[0]), k, t, pid)
     S = Instance(*SIZES[0])
@@ -820,11 +806,11 @@ def solve_t3d(params: dict[str, Any], claims: Optional[dict] = None) -> Result:
     result.data = {"dataset": f"synthetic: n = {n}, d = {d}, seeds {seed} (separable) and {seed + 1} (non-separable)"}
     verdicts = []
     if claims:
-        _check_keys(claims, {"dual", "constraints", "n", "d"}, pid)
+        claim_keys(claims, {"dual", "constraints", "n", "d"}, f'["{pid}"]')
         X8, y8 = ns.make_data(NUMERIC_N, NUMERIC_D, separable=False, seed=0)
         svm8, c_min = ns.SoftSVM(X8, y8), min(Cs)
         if "dual" in claims:
-            text = _text(claims, "dual", pid)
+            text = text_claim(claims, "dual", pid)
             v = _judge_dual(text, claims, pid)[0]
             num, agrees = _dual_at_optimum(text, pid, X8, y8, c_min, svm8)
             v.evidence += "; " + num
