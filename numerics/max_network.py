@@ -39,6 +39,7 @@ from scipy.optimize import linprog
 from numerics.separability import exact_nullspace
 from problems.errors import InputError
 from problems.model import Check, Result, Step, Table, Verdict
+from problems.validate import claim_keys
 from theory.parse import ExprError, parse_number
 
 F = Fraction
@@ -491,13 +492,8 @@ def _vector(raw, where: str, length: Optional[int]) -> list[Fraction]:
 
 
 def parse_claims(claims: dict) -> dict:
-    if not isinstance(claims, dict):
-        raise InputError(f"{WHERE}: expected a table of claims")
     net_keys = ("hidden_weights", "hidden_biases", "output_weights", "output_bias")
-    allowed = set(net_keys) | {"width", "min_width"}
-    unknown = sorted(set(claims) - allowed)
-    if unknown:
-        raise InputError(f"{WHERE}: unknown key(s) {', '.join(unknown)} (expected: {', '.join(sorted(allowed))})")
+    claim_keys(claims, set(net_keys) | {"width", "min_width"}, WHERE)
     out: dict[str, Any] = {}
     given = [k for k in net_keys if k in claims]
     if given and len(given) < 4:

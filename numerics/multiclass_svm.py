@@ -34,6 +34,7 @@ from scipy.optimize import linprog
 
 from problems.errors import InputError
 from problems.model import Check, Figure, Result, Series, Step, Table, Verdict
+from problems.validate import claim_keys
 from theory.parse import ExprError, parse_number
 
 PID = "tau.t1"
@@ -351,13 +352,8 @@ def _matrix(raw, where: str, rows: Optional[int] = None, cols: Optional[int] = N
 
 
 def parse_claims(claims: dict, K_default: int, d_default: int) -> dict:
-    if not isinstance(claims, dict):
-        raise InputError(f"{WHERE}: expected a table of claims")
-    allowed = {"min_value", "zero_training_error", "loss_nonnegative", "scaling_drives_f_to_zero",
-               "zero_f_implies_margins_at_least_one", "W", "f_value", "X", "y"}
-    unknown = sorted(set(claims) - allowed)
-    if unknown:
-        raise InputError(f"{WHERE}: unknown key(s) {', '.join(unknown)} (expected: {', '.join(sorted(allowed))})")
+    claim_keys(claims, {"min_value", "zero_training_error", "loss_nonnegative", "scaling_drives_f_to_zero",
+                        "zero_f_implies_margins_at_least_one", "W", "f_value", "X", "y"}, WHERE)
     out: dict[str, Any] = {}
     for key in ("zero_training_error", "loss_nonnegative", "scaling_drives_f_to_zero",
                 "zero_f_implies_margins_at_least_one"):

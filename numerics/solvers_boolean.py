@@ -21,6 +21,7 @@ from numerics import boolean_nets as bn
 from numerics import separability as sep
 from problems.errors import InputError
 from problems.model import Check, Result, Step, Table, Verdict
+from problems.validate import claim_keys
 from theory.parse import ExprError, parse_expr, parse_number
 
 SYM = {n: sp.Symbol(n, integer=True) for n in ("D", "A", "B")}
@@ -251,10 +252,7 @@ def solve_q3_1a(params: dict[str, Any], claims: Optional[dict] = None) -> Result
 
 def _parse_claims_a(claims: dict) -> dict:
     where = '["ist23.q3.1a"]'
-    allowed = {"separable", "D", "A", "B", "certificate"}
-    unknown = sorted(set(claims) - allowed)
-    if unknown:
-        raise InputError(f"{where}: unknown key(s) {', '.join(unknown)} (expected: {', '.join(sorted(allowed))})")
+    claim_keys(claims, {"separable", "D", "A", "B", "certificate"}, where)
     if "separable" not in claims or not isinstance(claims["separable"], bool):
         raise InputError(f"{where}.separable: expected true or false")
     D = _int_key(claims, "D", where)
@@ -306,10 +304,7 @@ def _verdicts_a(p: dict) -> list[Verdict]:
 
 def _parse_net_claims(claims: dict, pid: str) -> dict:
     where = f'["{pid}"]'
-    allowed = {"W", "b", "v", "v0", "D", "A", "B"}
-    unknown = sorted(set(claims) - allowed)
-    if unknown:
-        raise InputError(f"{where}: unknown key(s) {', '.join(unknown)} (expected: {', '.join(sorted(allowed))})")
+    claim_keys(claims, {"W", "b", "v", "v0", "D", "A", "B"}, where)
     for k in ("W", "b", "v", "v0"):
         if k not in claims:
             raise InputError(f"{where}: missing key {k!r}")
