@@ -27,7 +27,7 @@ import sympy as sp
 
 from problems.errors import InputError
 from problems.model import Check, Result, Step, Table, Verdict
-from problems.validate import bool_claim, claim_keys
+from problems.validate import bool_claim, claim_keys, int_param
 from theory.equivalence import equivalent
 from theory.parse import ExprError, parse_expr, parse_number
 
@@ -207,16 +207,6 @@ def int_value(value, where: str, lo: int, hi: int) -> int:
     if not lo <= value <= hi:
         raise InputError(f"{where}: {value} is outside {lo}..{hi}")
     return value
-
-
-def int_param(params: dict, key: str, default: int, lo: int, hi: int) -> int:
-    v = params.get(key, default)
-    if isinstance(v, str):
-        try:
-            v = int(v)
-        except ValueError:
-            raise InputError(f"parameter {key}: expected an integer, got {v!r}") from None
-    return int_value(v, f"parameter {key}", lo, hi)
 
 
 def parse_scalar(text, table: dict, where: str) -> sp.Expr:

@@ -24,7 +24,7 @@ import sympy as sp
 
 from problems.errors import InputError
 from problems.model import Check, Figure, Result, Series, Step, Table, Verdict
-from problems.validate import claim_keys
+from problems.validate import claim_keys, int_param
 from theory import quadratic_net as qn
 from theory import quadratic_net_reparam as qr
 from theory.parse import ExprError, parse_expr, parse_number
@@ -238,10 +238,10 @@ def _params(params: dict) -> dict:
         raise InputError(f"parameter noise: expected a number, got {noise!r}") from None
     if not 0 <= noise <= 100:
         raise InputError("parameter noise: must be in [0, 100]")
-    return {"dims": dims, "N": qn.int_param(params, "N", 60, 2, 5000),
-            "extra_units": qn.int_param(params, "extra_units", 1, 0, 4), "noise": noise,
-            "seed": qn.int_param(params, "seed", 0, 0, 2 ** 31 - 1),
-            "theta_steps": qn.int_param(params, "theta_steps", 5000, 10, 100_000)}
+    return {"dims": dims, "N": int_param(params, "N", 60, 2, 5000),
+            "extra_units": int_param(params, "extra_units", 1, 0, 4), "noise": noise,
+            "seed": int_param(params, "seed", 0, 0, 2 ** 31 - 1),
+            "theta_steps": int_param(params, "theta_steps", 5000, 10, 100_000)}
 
 
 def _steps() -> list[Step]:

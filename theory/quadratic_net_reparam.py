@@ -32,7 +32,7 @@ import sympy as sp
 
 from problems.errors import InputError
 from problems.model import Check, Result, Step, Table, Verdict
-from problems.validate import claim_keys
+from problems.validate import claim_keys, int_param
 from theory import quadratic_net as qn
 from theory.equivalence import equivalent
 from theory.parse import time_limit, Timeout
@@ -248,8 +248,8 @@ def _groebner(c: tuple, D: int, K: int, seconds: float) -> Optional[bool]:
 # ---------------------------------------------------------------- solver
 
 def _params(params: dict) -> dict:
-    return {"D": qn.int_param(params, "D", 2, 1, 6), "K": qn.int_param(params, "K", 3, 1, 8),
-            "seed": qn.int_param(params, "seed", 0, 0, 2 ** 31 - 1)}
+    return {"D": int_param(params, "D", 2, 1, 6), "K": int_param(params, "K", 3, 1, 8),
+            "seed": int_param(params, "seed", 0, 0, 2 ** 31 - 1)}
 
 
 def _steps(D: int, K: int) -> list[Step]:
