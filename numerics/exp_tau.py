@@ -144,16 +144,21 @@ def _network_config(params: dict, **over) -> dict:
 
 def _backprop_checks(configs) -> list[Check]:
     """The backprop the runs trained with (``np_mlp.MLP`` under the course's ``Network``) against torch
-    autograd in float64, on 16 training examples of the data that ran, once per trained architecture."""
-    from numerics.exp_mlp import autograd_check
+    autograd in float64, on training examples of the data that ran, once per trained architecture: the
+    mini-batch gradients, and for batch size 1 the per-example loop (its own in-place backprop) too."""
+    from numerics.exp_mlp import autograd_check, sgd_loop_check
 
     seen, checks = set(), []
     for cfg in configs:
-        key = tuple(cfg["hidden_sizes"])
+        per_example = cfg["batch_size"] == 1
+        key = (tuple(cfg["hidden_sizes"]), per_example)
         if key in seen:
             continue
         seen.add(key)
-        checks.append(autograd_check({**cfg, "activation": "relu", "bias_init": cfg["init"]}))
+        mlp = {**cfg, "activation": "relu", "bias_init": cfg["init"]}
+        checks.append(autograd_check(mlp))
+        if per_example:
+            checks.append(sgd_loop_check(mlp))
     return checks
 
 
@@ -421,9 +426,10 @@ def _optimizer_check(cfg: dict, n: int = 8) -> Check:
     learner = learners.build(cfg, {"train": (X, y)}, X.shape[1], ds.n_classes).learner
     model = learner.model
     model.train()
+    dev = next(model.parameters()).device                       # CUDA when present, as the run
     params, grads = [[p.detach().double().clone() for p in model.parameters()]], []
     for i in range(2):
-        learner._step(torch.tensor(X[i * n:(i + 1) * n]), torch.tensor(y[i * n:(i + 1) * n]))
+        learner._step(torch.tensor(X[i * n:(i + 1) * n]).to(dev), torch.tensor(y[i * n:(i + 1) * n]).to(dev))
         grads.append([torch.zeros_like(p, dtype=torch.float64) if p.grad is None else p.grad.detach().double().clone()
                       for p in model.parameters()])
         params.append([p.detach().double().clone() for p in model.parameters()])

@@ -144,6 +144,10 @@ def test_trained_backprop_and_optimiser_steps_are_checked_and_can_fail(smoke, mo
     from numerics import exp_tau
     from numerics.engine import np_mlp, torch_loop
 
+    one = exp_tau._network_config(get("tau.p1b").defaults(), batch_size=1)   # trains through the per-example loop
+    assert [c.name for c in exp_tau._backprop_checks([one, one])] == [
+        "backpropagation vs autograd", "per-example SGD loop vs autograd SGD"]
+
     real = torch_loop.make_optimizer
     monkeypatch.setattr(torch_loop, "make_optimizer",                 # momentum dropped, Adam at ten times its rate
                         lambda name, p, lr, momentum=0.0, l2=0.0: real(name, p, lr * (10 if name == "adam" else 1), 0.0, l2))
