@@ -53,7 +53,7 @@ def _cell(value, math: bool) -> str:
 
 CHAR = 1 / 84          # a digit (half an em) at the body font, 11pt, as a fraction of the 16.4 cm text width
 COLSEP = 0.027         # two \tabcolsep per column
-SIZES = (("", 1.0), ("\\small", 10 / 11), ("\\footnotesize", 9 / 11))
+SIZES = (("", 1.0), ("\\small", 10 / 11), ("\\footnotesize", 9 / 11), ("\\scriptsize", 7 / 11))
 HYPHENATED = 7         # a header word longer than this may be hyphenated (the header cells allow it)
 
 
@@ -61,8 +61,8 @@ def column_layout(t, total: float = 0.97) -> tuple[list[float], str]:
     """Text-column widths (fractions of the text width) and the font size of a table.
 
     Every column first gets its floor: its longest cell word (numbers cannot break) and header word (up to
-    HYPHENATED characters: longer ones hyphenate). The smallest of normal, small and footnote size at which
-    the floors fit is taken; the room left goes to the columns in proportion to what their longest cell
+    HYPHENATED characters: longer ones hyphenate). The largest of normal, small, footnote and script size at
+    which the floors fit is taken (beyond that the floors shrink to the page and cells wrap); the room left goes to the columns in proportion to what their longest cell
     still wants (a long list column gets the room a number does not need).
 
     >>> from problems.model import Table
@@ -73,6 +73,9 @@ def column_layout(t, total: float = 0.97) -> tuple[list[float], str]:
     >>> w, size = column_layout(Table("c", cols, [["Adam 5e-05, no BatchNorm/Dropout"] + ["0.7398"] * 9]))
     >>> size == SIZES[2][0], all(x >= 6 * CHAR * 9 / 11 for x in w[1:])
     (True, True)
+    >>> w, size = column_layout(Table("c", [f"m{i}" for i in range(20)], [["1.234e-05"] * 20]))
+    >>> size == SIZES[-1][0], round(sum(w) + 20 * COLSEP, 3)      # never wider than the page
+    (True, 0.97)
     """
     n = len(t.columns)
     text_cols = [i for i in range(n) if i not in t.math_columns]
@@ -90,6 +93,8 @@ def column_layout(t, total: float = 0.97) -> tuple[list[float], str]:
             size, scale = name, factor
             break
     base = [f * CHAR * scale for f in floor]
+    if sum(base) > budget:                 # too many columns even in script size: shrink to the page, cells wrap
+        base = [b * budget / sum(base) for b in base]
     room = max(0.0, budget - sum(base))
     extra = [max(0, want[i] - floor[i]) for i in range(n)]
     if sum(extra) == 0:                    # everything at its floor: share the room in proportion to it
