@@ -185,3 +185,27 @@ def test_inverse_and_pseudo_inverse():
         parse_expr("inv(S)", matrices={"S": S})
     with pytest.raises(ExprError, match="too large"):
         parse_expr("inv(eye(8))")
+
+
+def test_nested_time_limits_name_the_limit_that_ran_out():
+    import time as _time
+
+    from theory.parse import Timeout, time_limit
+
+    with pytest.raises(Timeout, match=r"^tau.t4 did not finish within 0.3 s$"):
+        with time_limit(0.3, "tau.t4"):                       # the outer limit ends first
+            with time_limit(5, "simplifying claimed - derived"):
+                while True:
+                    pass
+    with pytest.raises(Timeout, match=r"^simplifying claimed - derived did not finish within 0.2 s$"):
+        with time_limit(5, "tau.t4"):
+            with time_limit(0.2, "simplifying claimed - derived"):
+                while True:
+                    pass
+    give_up = _time.monotonic() + 10                         # a guard, not a timing assertion
+    with pytest.raises(Timeout, match="^tau.t4"):           # the outer limit is re-armed after an inner one
+        with time_limit(0.5, "tau.t4"):
+            with time_limit(0.1, "inner"):
+                pass
+            while _time.monotonic() < give_up:
+                pass

@@ -132,30 +132,37 @@ def _shape(m) -> str:
     return f"{m.rows}x{m.cols}"
 
 
+_LIMITS: list[tuple[float, float, str]] = []   # (deadline, seconds, what) of the active limits, outermost first
+
+
+def _expired(signum, frame):
+    """SIGALRM: the limit with the earliest deadline ran out (of equal ones the outermost): its message."""
+    _, seconds, what = min(_LIMITS, key=lambda e: e[0])
+    raise Timeout(f"{what} did not finish within {seconds:g} s")
+
+
 @contextmanager
 def time_limit(seconds: float, what: str = "operation"):
     """Raise :class:`Timeout` if the block runs longer than ``seconds``.
 
     Uses ``SIGALRM`` (Python code, SymPy included, is interruptible between
-    bytecodes); outside the main thread it is a no-op.
+    bytecodes); outside the main thread it is a no-op. Limits nest: the timer is set for the nearest
+    deadline, and the message names the limit that ran out (an enclosing one, if it ends first).
     """
     if seconds is None or threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
         yield
         return
 
-    def _raise(signum, frame):
-        raise Timeout(f"{what} did not finish within {seconds:g} s")
-
-    old = signal.signal(signal.SIGALRM, _raise)
+    old = signal.signal(signal.SIGALRM, _expired)
     previous = signal.setitimer(signal.ITIMER_REAL, 0)[0]  # an enclosing limit's remaining time
-    if previous > 0:
-        seconds = min(seconds, previous)
     start = time.monotonic()
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    _LIMITS.append((start + seconds, seconds, what))
+    signal.setitimer(signal.ITIMER_REAL, min(seconds, previous) if previous > 0 else seconds)
     try:
         yield
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
+        _LIMITS.pop()
         signal.signal(signal.SIGALRM, old)
         if previous > 0:  # re-arm the enclosing limit with what is left of it
             signal.setitimer(signal.ITIMER_REAL, max(previous - (time.monotonic() - start), 1e-3))
