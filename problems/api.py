@@ -15,7 +15,8 @@ from typing import Any, Optional
 
 from problems.answers import Answers
 from problems.context import (INTERNAL_LIMIT, MAX_MEMORY_LIMIT_GB, MAX_TIME_LIMIT_S, MEMORY_LIMIT_ENV,
-                              RAISE_TIME_LIMIT, TIME_LIMIT_ENV, check_limit, current, solving)
+                              RAISE_TIME_LIMIT, TIME_LIMIT_ENV, check_limit, current, inherited_memory_cap_gb,
+                              solving)
 from problems.errors import InputError
 from problems.model import Result, Verdict
 from problems.registry import Problem, resolve_params
@@ -35,20 +36,12 @@ def solver_limits() -> tuple[float, float]:
     The memory limit holds only in the worker process; with ``DLCHECK_ISOLATE=0`` there is none.
     """
     ctx = current()
-    gb = ctx.memory_limit_gb or _env_limit(MEMORY_LIMIT_ENV, "GB", MAX_MEMORY_LIMIT_GB, SOLVER_MEMORY_LIMIT_GB)
     return (ctx.time_limit_s or _env_limit(TIME_LIMIT_ENV, "seconds", MAX_TIME_LIMIT_S, SOLVER_TIME_LIMIT_S),
-            min(gb, _inherited_memory_cap_gb()))
+            min(_requested_memory_gb(), inherited_memory_cap_gb()))
 
 
-def _inherited_memory_cap_gb() -> float:
-    """The hard RLIMIT_DATA this process already runs under (a worker cannot exceed it), in GB; inf if none.
-    The limit that holds, and that errors and the report state, is the lower of it and the one asked for."""
-    try:
-        import resource
-        hard = resource.getrlimit(resource.RLIMIT_DATA)[1]
-    except (ImportError, AttributeError, OSError):
-        return math.inf
-    return math.inf if hard == resource.RLIM_INFINITY else hard / 2**30
+def _requested_memory_gb() -> float:
+    return current().memory_limit_gb or _env_limit(MEMORY_LIMIT_ENV, "GB", MAX_MEMORY_LIMIT_GB, SOLVER_MEMORY_LIMIT_GB)
 
 
 def limits_text() -> str:
@@ -57,8 +50,10 @@ def limits_text() -> str:
     if not isolation_enabled():
         return (f"theory and numeric solvers ran in this process (DLCHECK_ISOLATE=0) with a {seconds:g} s time limit "
                 "and no memory limit")
+    capped = (f" (a hard limit inherited from the shell, below the {_requested_memory_gb():g} GB asked for)"
+              if _requested_memory_gb() > gb else "")
     return (f"theory and numeric solvers ran in an isolated worker process with a {seconds:g} s time limit and a "
-            f"{gb:g} GB memory limit; experiments ran without these limits")
+            f"{gb:g} GB memory limit{capped}; experiments ran without these limits")
 
 
 def _env_limit(name: str, unit: str, most: float, default: float) -> float:

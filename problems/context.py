@@ -30,6 +30,25 @@ INTERNAL_LIMIT = "a fixed limit inside the solver, not the --time-limit: simplif
 RAISE_MEMORY_LIMIT = f"raise the limit with --memory-limit or ${MEMORY_LIMIT_ENV}"
 
 
+def inherited_memory_cap_gb() -> float:
+    """The hard RLIMIT_DATA this process already runs under (a worker cannot exceed it), in GB; inf if none."""
+    try:
+        import resource
+        hard = resource.getrlimit(resource.RLIMIT_DATA)[1]
+    except (ImportError, AttributeError, OSError):
+        return float("inf")
+    return float("inf") if hard == resource.RLIM_INFINITY else hard / 2**30
+
+
+def raise_memory_advice(gb: float) -> str:
+    """How to get more memory: the option, unless an inherited hard limit is what binds."""
+    cap = inherited_memory_cap_gb()
+    if gb >= cap - 1e-9:
+        return (f"the {cap:g} GB is a hard limit this process inherited (ulimit -d); --memory-limit cannot raise it, "
+                "so raise it where the command is started")
+    return RAISE_MEMORY_LIMIT
+
+
 def check_limit(value, what: str, unit: str, most: float) -> float:
     """``value`` (a number or its text) as a float in (0, ``most``]; a ValueError naming ``what`` otherwise.
 

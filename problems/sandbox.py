@@ -44,7 +44,7 @@ import time
 import traceback
 from typing import Any, Optional
 
-from problems.context import INTERNAL_LIMIT, RAISE_MEMORY_LIMIT, RAISE_TIME_LIMIT
+from problems.context import INTERNAL_LIMIT, RAISE_MEMORY_LIMIT, RAISE_TIME_LIMIT, raise_memory_advice
 from problems.errors import InputError
 from problems.model import Result
 
@@ -203,14 +203,15 @@ def run_isolated(problem, params: dict[str, Any], claims: Optional[dict[str, Any
         if msg is _DIED:
             how = worker.how_it_ended()
             hint = "" if memory_limit_gb is None or "SIGKILL" in how else \
-                f" (if it ran out of its {memory_limit_gb:g} GB of memory, {RAISE_MEMORY_LIMIT})"
+                f" (if it ran out of its {memory_limit_gb:g} GB of memory, {raise_memory_advice(memory_limit_gb)})"
             return _error(problem, f"{problem.id}: the solver process died ({how}) before it sent a result; "
                                    f"nothing was decided{hint}")
         kind, payload = msg
         if kind == "memory":  # the worker stays marked not done: a fresh one serves the next request
             within = f"the memory limit of {memory_limit_gb:g} GB" if memory_limit_gb is not None else "free memory"
             return _error(problem, f"could not decide within {within}: {problem.id} ran out of memory, so its "
-                                   f"solver process was stopped (simplify the input or {RAISE_MEMORY_LIMIT})")
+                                   f"solver process was stopped (simplify the input or "
+                                   f"{RAISE_MEMORY_LIMIT if memory_limit_gb is None else raise_memory_advice(memory_limit_gb)})")
         if kind == "raise":
             done = True
             _reraise(payload)

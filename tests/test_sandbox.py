@@ -248,10 +248,16 @@ def test_no_orphan_when_the_parent_is_killed_mid_solve():
 
 
 def test_the_stated_memory_limit_is_the_one_that_holds(monkeypatch):
-    """An inherited hard limit below the one asked for is what holds, so that is what errors and the report state."""
-    monkeypatch.setattr(api, "_inherited_memory_cap_gb", lambda: 0.5)
+    """An inherited hard limit below the one asked for is what holds: errors and the report say so, and do not
+    advise --memory-limit, which cannot raise it."""
+    from problems import context
+
+    monkeypatch.setattr(api, "inherited_memory_cap_gb", lambda: 0.5)
+    monkeypatch.setattr(context, "inherited_memory_cap_gb", lambda: 0.5)
     with using(RunContext(memory_limit_gb=3.0)):
         assert api.solver_limits()[1] == 0.5
-        assert "a 0.5 GB memory limit" in api.limits_text()
+        assert "a 0.5 GB memory limit (a hard limit inherited from the shell, below the 3 GB asked for)" in api.limits_text()
+    assert "--memory-limit cannot raise it" in context.raise_memory_advice(0.5)
     with using(RunContext(memory_limit_gb=0.3)):
-        assert api.solver_limits()[1] == 0.3
+        assert api.solver_limits()[1] == 0.3 and "inherited" not in api.limits_text()
+    assert context.raise_memory_advice(0.3) == context.RAISE_MEMORY_LIMIT
