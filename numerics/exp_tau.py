@@ -389,14 +389,12 @@ def _p2_result(pid: str, params: dict, outs: dict, text: str) -> Result:
     return result
 
 
-def _closed_form_steps(cfg: dict, g1: list, g2: list, p0: list, p1: list) -> tuple[list, list]:
-    """The first two parameter changes the sheet's optimiser makes, in closed form from the gradients
-    ``g1`` (at ``p0``) and ``g2`` (at ``p1``): SGD with momentum m (``buf_1 = g_1``, ``buf_2 = m g_1 + g_2``,
-    ``delta = -lr buf``) or Adam with torch's defaults (bias-corrected moments, eps 1e-8); weight decay
-    ``l2`` added to each gradient as both do."""
-    lr, wd = cfg["eta"], cfg.get("l2", 0.0)
-    g1 = [g + wd * p for g, p in zip(g1, p0)]
-    g2 = [g + wd * p for g, p in zip(g2, p1)]
+def _closed_form_steps(cfg: dict, g1: list, g2: list) -> tuple[list, list]:
+    """The first two parameter changes the sheet's optimiser makes, in closed form from the gradients of the
+    two steps (weight decay already added, ``g + l2 p``, as both optimisers do): SGD with momentum m
+    (``buf_1 = g_1``, ``buf_2 = m g_1 + g_2``, ``delta = -lr buf``) or Adam with torch's defaults
+    (bias-corrected moments, eps 1e-8)."""
+    lr = cfg["eta"]
     if cfg["optimizer"] == "sgd":
         m = cfg["momentum"]
         return [-lr * a for a in g1], [-lr * (m * a + b) for a, b in zip(g1, g2)]
@@ -429,11 +427,14 @@ def _optimizer_check(cfg: dict, n: int = 8) -> Check:
     dev = next(model.parameters()).device                       # CUDA when present, as the run
     params, grads = [[p.detach().double().clone() for p in model.parameters()]], []
     for i in range(2):
+        before = [p.detach().clone() for p in model.parameters()]
         learner._step(torch.tensor(X[i * n:(i + 1) * n]).to(dev), torch.tensor(y[i * n:(i + 1) * n]).to(dev))
-        grads.append([torch.zeros_like(p, dtype=torch.float64) if p.grad is None else p.grad.detach().double().clone()
-                      for p in model.parameters()])
+        # the gradient with weight decay, g + l2 p, formed in the parameters' float32 as the optimisers form it:
+        # Adam divides by its size, so where g and l2 p nearly cancel a float64 sum would differ from the run's
+        grads.append([(torch.zeros_like(b) if p.grad is None else p.grad.detach()).add(b, alpha=cfg["l2"]).double()
+                      for p, b in zip(model.parameters(), before)])
         params.append([p.detach().double().clone() for p in model.parameters()])
-    d1, d2 = _closed_form_steps(cfg, grads[0], grads[1], params[0], params[1])
+    d1, d2 = _closed_form_steps(cfg, grads[0], grads[1])
     err = 0.0
     for want, before, after in ((d1, params[0], params[1]), (d2, params[1], params[2])):
         size = max(float(w.abs().max()) for w in want)

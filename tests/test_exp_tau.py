@@ -148,6 +148,12 @@ def test_trained_backprop_and_optimiser_steps_are_checked_and_can_fail(smoke, mo
     assert [c.name for c in exp_tau._backprop_checks([one, one])] == [
         "backpropagation vs autograd", "per-example SGD loop vs autograd SGD"]
 
+    base = {"dataset": "cifar10", "epochs": 1, "seed": 0, "batch_size": 8, "train_fraction": 0.1,
+            "learning_rate": 0.01, "momentum": 0.9}
+    with using(RunContext(profile="smoke")):                           # the weight-decay branch of the closed form
+        for over in ({"l2": 1e-2}, {"optimizer": "adam", "eta": 5e-4, "momentum": 0.0, "l2": 1e-2}):
+            assert exp_tau._optimizer_check(exp_tau._alexnet_config(base, **over)).passed
+
     real = torch_loop.make_optimizer
     monkeypatch.setattr(torch_loop, "make_optimizer",                 # momentum dropped, Adam at ten times its rate
                         lambda name, p, lr, momentum=0.0, l2=0.0: real(name, p, lr * (10 if name == "adam" else 1), 0.0, l2))
