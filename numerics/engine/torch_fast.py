@@ -83,21 +83,18 @@ def _backward(model: FeedforwardNetwork, layers, H, A, M, delta: torch.Tensor,
 _MINUS_ONE: dict = {}
 
 
-def _output_delta(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    """``softmax(logits) - e_y`` (B, K), in the softmax's buffer (one ``scatter_add_``: an indexed
-    ``delta[rows, y] -= 1`` costs four times as much at batch 16)."""
-    delta = torch.softmax(logits, dim=1)
-    key = (delta.dtype, delta.device)
+def _minus_one_hot_(probs: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """``probs - e_y`` (B, K) in place: ``softmax - e_y``, the output delta (one ``scatter_add_``: an indexed
+    ``probs[rows, y] -= 1`` costs four times as much at batch 16)."""
+    key = (probs.dtype, probs.device)
     if key not in _MINUS_ONE:
-        _MINUS_ONE[key] = torch.full((1, 1), -1.0, dtype=delta.dtype, device=delta.device)
-    return delta.scatter_add_(1, y.unsqueeze(1), _MINUS_ONE[key].expand(len(y), 1))
+        _MINUS_ONE[key] = torch.full((1, 1), -1.0, dtype=probs.dtype, device=probs.device)
+    return probs.scatter_add_(1, y.unsqueeze(1), _MINUS_ONE[key].expand(len(y), 1))
 
 
-def _write_grad(p: torch.Tensor, value_fn) -> None:
-    if p.grad is None or p.grad.shape != p.shape:
-        p.grad = value_fn(None)
-    else:
-        value_fn(p.grad)
+def _grad_buffer(p: torch.Tensor) -> Optional[torch.Tensor]:
+    """``p.grad`` when it can take the new gradient in place (``out=``), else None (a new tensor)."""
+    return p.grad if p.grad is not None and p.grad.shape == p.shape else None
 
 
 @torch.no_grad()
@@ -106,18 +103,14 @@ def ffn_loss_and_grads(model: FeedforwardNetwork, X: torch.Tensor, y: torch.Tens
     layers = _layers(model)
     H, A, M, logits = _forward(model, layers, X)
     log_p = torch.log_softmax(logits, dim=1)
-    rows = torch.arange(len(y), device=y.device)
-    loss = -log_p[rows, y].mean()
-    delta = log_p.exp_()                                                           # softmax, reusing the buffer
-    delta[rows, y] -= 1.0
+    loss = -log_p.gather(1, y.unsqueeze(1)).mean()
+    delta = _minus_one_hot_(log_p.exp_(), y)                                       # softmax, reusing the buffer
 
     def into_grad(W, b, d, h, scale):                      # frozen parameters get no gradient, as in autograd
         if W.requires_grad:
-            _write_grad(W, lambda out: torch.mm(d.t(), h, out=out).mul_(scale) if out is not None
-                        else (d.t() @ h).mul_(scale))
+            W.grad = torch.mm(d.t(), h, out=_grad_buffer(W)).mul_(scale)
         if b.requires_grad:
-            _write_grad(b, lambda out: torch.sum(d, dim=0, out=out).mul_(scale) if out is not None
-                        else d.sum(dim=0).mul_(scale))
+            b.grad = torch.sum(d, dim=0, out=_grad_buffer(b)).mul_(scale)
 
     _backward(model, layers, H, A, M, delta, into_grad)
     return loss
@@ -158,7 +151,7 @@ def ffn_sgd_step(model: FeedforwardNetwork, group: dict, X: torch.Tensor, y: tor
         W.addmm_(d.t(), h, alpha=-lr * scale)
         b.add_(d.sum(dim=0), alpha=-lr * scale)
 
-    _backward(model, layers, H, A, M, _output_delta(logits, y), update)
+    _backward(model, layers, H, A, M, _minus_one_hot_(torch.softmax(logits, dim=1), y), update)
 
 
 def fused_step_error(model: FeedforwardNetwork, X: torch.Tensor, y: torch.Tensor, lr: float,
