@@ -314,7 +314,7 @@ class Claims:
     def label_of(self, key: str, value: Any, labels: Optional[dict[str, Any]] = None) -> str:
         labels = self.labels if labels is None else labels
         for label, v in labels.items():
-            if ex._same(value, v) or ex._same(ex.as_number(value), v):
+            if ex._same(value, v):
                 return label
         known = ", ".join(fmt_value(v) for v in labels.values())
         raise InputError(f"[{self.pid}] {key}: {value!r} is not one of the compared values ({known})")
@@ -360,17 +360,16 @@ class Claims:
 
     def _data(self, label: Optional[str] = None) -> Optional[dict]:
         """The dataset a verdict on run ``label`` (None: on all runs) was measured on: a substitute if any."""
-        runs = [self.outs[label]] if label in self.outs else list(self.outs.values())
-        return next((o["dataset"] for o in runs if o["dataset"].get("substitute")),
-                    runs[0]["dataset"] if runs else None)
+        return ex.runs_data([self.outs[label]] if label in self.outs else self.outs)
 
     def number(self, key: str, measured: Optional[float], what: str, band: Optional[float] = None,
-               relative: bool = False, label: Optional[str] = None) -> None:
+               relative: bool = False) -> None:
+        """``key = x``: a number measured over the runs (a time ratio, a difference)."""
         claimed = ex.claim_number(self.pid, self.claims, key)
         if claimed is not None:
             self.verdicts.append(ex.number_verdict(f"{key} = {claimed:g}", claimed, measured,
                                                    self.band if band is None else band, what, relative,
-                                                   data=self._data(label)))
+                                                   data=self._data()))
 
     def best_number(self, key: str, outs: dict[str, dict], metric: str = "test_accuracy",
                     by: str = "val_accuracy") -> None:

@@ -298,8 +298,7 @@ def _dataset_phrase(ds: dict, evaluated=("train", "val", "test")) -> str:
 def data_note(outs: dict[str, dict]) -> str:
     """One sentence: the dataset that ran, its sizes, the profile and budget, the seeds."""
     first = next(iter(outs.values()))
-    _LAST_DATA[current_problem()] = next((o["dataset"] for o in outs.values() if o["dataset"].get("substitute")),
-                                         first["dataset"])
+    _LAST_DATA[current_problem()] = runs_data(outs)
     datasets = {}
     for o in outs.values():
         datasets.setdefault(o["dataset"]["fingerprint"], o["dataset"])
@@ -444,6 +443,13 @@ def accuracy_claim(problem_id: str, claims: dict, key: str, measured: Optional[f
 _LAST_DATA: dict = {}
 
 
+def runs_data(outs: Iterable[dict] | dict[str, dict]) -> Optional[dict]:
+    """The dataset provenance verdicts on these runs stand on: a substitute when any run used one (a
+    number from it is not comparable), else the first run's; None for no runs."""
+    runs = list(outs.values()) if isinstance(outs, dict) else list(outs)
+    return next((o["dataset"] for o in runs if o["dataset"].get("substitute")), runs[0]["dataset"] if runs else None)
+
+
 def _substitute(data: Optional[dict] = None) -> Optional[dict]:
     """The dataset provenance behind a verdict when it is a substitute, else None: ``data`` itself, or
     the data of this problem's last :func:`data_note` (a substitute wins when runs used several)."""
@@ -460,12 +466,6 @@ def substitute_phrase(ds: dict) -> str:
 def _decided_on(data: Optional[dict] = None) -> str:
     ds = _substitute(data)
     return f" Decided on {substitute_phrase(ds)}." if ds else ""
-
-
-def _data_caveat() -> str:
-    """', on the substitute X in place of Y' when the runs behind the last data note used a substitute."""
-    ds = _substitute()
-    return f", on {substitute_phrase(ds)}" if ds else ""
 
 
 def number_claims(problem_id: str, claims: dict, measured: dict[str, Optional[float]]) -> list[Verdict]:
@@ -512,7 +512,7 @@ def choice_verdict(claim_text: str, claimed: Any, measured: Any, ranking: str, t
     noise, see :func:`best_set`); ``noise`` explains the tie or the margin. A choice is a property of
     the method that usually carries over to another dataset: on a substitute it stays decided, and the
     evidence names the substitute."""
-    ok = any(_same(claimed, v) or _same(as_number(claimed), v) for v in (measured, *tied))
+    ok = any(_same(claimed, v) for v in (measured, *tied))
     head = f"measured best: {_name(measured)}"
     if tied and not noise:
         head += " (tied with " + ", ".join(_name(t) for t in tied) + ")"
@@ -563,8 +563,7 @@ def choice_among(claim_text: str, claimed: Any, outs: dict[str, dict], ranking: 
     names = names or {label: label for label in outs}
     labels = (worst_set if pick_worst else best_set)(outs, key, higher)
     top, tied = labels[0], labels[1:]
-    claimed_label = next((label for label, v in names.items() if _same(claimed, v) or _same(as_number(claimed), v)),
-                         None)
+    claimed_label = next((label for label, v in names.items() if _same(claimed, v)), None)
     if claimed_label in tied:
         noise = _noise_text(outs, key, top, [claimed_label], names, tied=True)
     elif claimed_label is not None and claimed_label != top and is_accuracy(key):
@@ -572,9 +571,8 @@ def choice_among(claim_text: str, claimed: Any, outs: dict[str, dict], ranking: 
                                        _noise_text(outs, key, top, [claimed_label], names, tied=False)]))
     else:
         noise = _noise_text(outs, key, top, tied, names, tied=True)
-    data = next((o["dataset"] for o in outs.values() if o["dataset"].get("substitute")), None)
     verdict = choice_verdict(claim_text, claimed, names[top], ranking, [names[t] for t in tied], noise,
-                             data or {})
+                             runs_data(outs) or {})
     if pick_worst:
         verdict.evidence = verdict.evidence.replace("measured best:", "measured worst:", 1)
     return verdict
@@ -591,6 +589,12 @@ def as_number(v: Any) -> Any:
 
 
 def _same(a, b) -> bool:
+    """Whether claimed ``a`` names measured ``b``: numbers within rounding, text case-blind, and a claim's
+    text read as a number too (``"0.01"`` names 0.01)."""
+    return _equal(a, b) or _equal(as_number(a), b)
+
+
+def _equal(a, b) -> bool:
     if isinstance(a, (int, float)) and isinstance(b, (int, float)) and not isinstance(a, bool):
         return math.isclose(float(a), float(b), rel_tol=1e-9, abs_tol=1e-12)
     return str(a).strip().lower() == str(b).strip().lower()
