@@ -5,7 +5,6 @@ print the same verdicts.
 """
 from __future__ import annotations
 
-import math
 import multiprocessing
 import os
 import platform

@@ -40,10 +40,11 @@ def inherited_memory_cap_gb() -> float:
     return float("inf") if hard == resource.RLIM_INFINITY else hard / 2**30
 
 
-def raise_memory_advice(gb: float) -> str:
-    """How to get more memory: the option, unless an inherited hard limit is what binds."""
+def raise_memory_advice(gb: Optional[float]) -> str:
+    """How to get more memory: the option, unless an inherited hard limit is what binds (``gb``: the limit
+    that held, None for none)."""
     cap = inherited_memory_cap_gb()
-    if gb >= cap - 1e-9:
+    if gb is not None and gb >= cap - 1e-9:
         return (f"the {cap:g} GB is a hard limit this process inherited (ulimit -d); --memory-limit cannot raise it, "
                 "so raise it where the command is started")
     return RAISE_MEMORY_LIMIT

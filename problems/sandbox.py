@@ -44,7 +44,7 @@ import time
 import traceback
 from typing import Any, Optional
 
-from problems.context import INTERNAL_LIMIT, RAISE_MEMORY_LIMIT, RAISE_TIME_LIMIT, raise_memory_advice
+from problems.context import INTERNAL_LIMIT, RAISE_TIME_LIMIT, raise_memory_advice
 from problems.errors import InputError
 from problems.model import Result
 
@@ -211,7 +211,7 @@ def run_isolated(problem, params: dict[str, Any], claims: Optional[dict[str, Any
             within = f"the memory limit of {memory_limit_gb:g} GB" if memory_limit_gb is not None else "free memory"
             return _error(problem, f"could not decide within {within}: {problem.id} ran out of memory, so its "
                                    f"solver process was stopped (simplify the input or "
-                                   f"{RAISE_MEMORY_LIMIT if memory_limit_gb is None else raise_memory_advice(memory_limit_gb)})")
+                                   f"{raise_memory_advice(memory_limit_gb)})")
         if kind == "raise":
             done = True
             _reraise(payload)
