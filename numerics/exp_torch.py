@@ -58,6 +58,16 @@ def _factor(params: dict) -> tuple[str, str, str, str]:
     raise InputError(f"no compared factor among the parameters (expected one of {', '.join(FACTORS)})")
 
 
+def _factor_runs(params: dict) -> tuple[str, dict[str, dict], dict[str, Any]]:
+    """The compared factor's description, a feed-forward configuration per compared value and the value
+    per run label (ist23/ist24 q2: pairwise and sweep)."""
+    kind = "ffn_torch"
+    name, key, prefix, what = _factor(params)
+    vals = tc.values(params, name, kind, key)
+    return (what, {_label(prefix, v): tc.base_config(kind, params, **{key: v}) for v in vals},
+            {_label(prefix, v): v for v in vals})
+
+
 def _label(prefix: str, v: Any) -> str:
     return f"{prefix} {tc.fmt_value(v)}"
 
@@ -237,11 +247,7 @@ Claims (all optional; values of the compared factor (batch size, momentum) as nu
 def pairwise(params: dict[str, Any], claims: Optional[dict] = None) -> Result:
     """Two values of one factor compared (ist23.q2.2a, ist24.q2.2a, ist24.q2.2c)."""
     pid = current_problem() or "pairwise"
-    kind = "ffn_torch"
-    name, key, prefix, what = _factor(params)
-    vals = tc.values(params, name, kind, key)
-    configs = {_label(prefix, v): tc.base_config(kind, params, **{key: v}) for v in vals}
-    labels = {_label(prefix, v): v for v in vals}
+    what, configs, labels = _factor_runs(params)
     cl = tc.Claims(pid, claims, ["faster", "time_ratio", "time_tolerance", "better_accuracy", "accuracy_difference",
                                  "best", "best_test_accuracy", "test_accuracy", "val_accuracy", "updates_per_epoch",
                                  "lowest_val_loss_epoch", "epoch_tolerance", "overfits", "tolerance"], labels)
@@ -342,11 +348,7 @@ Claims (all optional; values of the swept factor (learning rate, dropout) as num
 def sweep(params: dict[str, Any], claims: Optional[dict] = None) -> Result:
     """Several values of one factor with the best and the worst run (ist23.q2.2b, ist24.q2.2b)."""
     pid = current_problem() or "sweep"
-    kind = "ffn_torch"
-    name, key, prefix, what = _factor(params)
-    vals = tc.values(params, name, kind, key)
-    configs = {_label(prefix, v): tc.base_config(kind, params, **{key: v}) for v in vals}
-    labels = {_label(prefix, v): v for v in vals}
+    what, configs, labels = _factor_runs(params)
     cl = tc.Claims(pid, claims, ["best", "worst", "best_test_accuracy", "test_accuracy", "val_accuracy",
                                  "most_unstable", "diverges", "collapses", "largest_gap", "smallest_gap", "gap",
                                  "tolerance"], labels)
